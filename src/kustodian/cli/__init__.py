@@ -1,0 +1,1 @@
+"""The `kustodian` command line."""

@@ -1,0 +1,140 @@
+"""`kustodian` command line: query a workspace with KQL."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from kustodian.kql.diagnostics import KqlError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kustodian", description="A self-hosted workspace for Entra ID logs.")
+    sub = p.add_subparsers(dest="command", required=True)
+    q = sub.add_parser("query", help="run a KQL query")
+    q.add_argument("query", help="the KQL text, or - to read it from standard input")
+    q.add_argument("--workspace", help="workspace directory (default: $KUSTODIAN_WORKSPACE, else in-memory)")
+    q.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    q.add_argument("--now", help="pin now() to this ISO 8601 instant, for reproducible results")
+    q.add_argument("--timespan", help="ISO 8601 duration or interval applied to TimeGenerated (PT1H, P7D, start/end)")
+    q.add_argument("--show-sql", action="store_true", help="print the generated SQL instead of running it")
+    q.add_argument("--dialect", choices=("duckdb", "spark"), default="duckdb", help="SQL dialect for --show-sql")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "query":
+        return cmd_query(args)
+    return 2
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from kustodian.timespans import parse_instant, parse_timespan
+    from kustodian.workspace.workspace import Workspace
+
+    text = sys.stdin.read() if args.query == "-" else args.query
+    try:
+        now = parse_instant(args.now) if args.now else datetime.now(UTC)
+    except ValueError:
+        return _fail(f"--now: '{args.now}' is not an ISO 8601 instant (e.g. 2024-05-01T12:00:00Z)")
+    try:
+        timespan = parse_timespan(args.timespan) if args.timespan else None
+    except ValueError as e:
+        return _fail(f"--timespan: {e}")
+    path = args.workspace or os.environ.get("KUSTODIAN_WORKSPACE") or ":memory:"
+    try:
+        if args.show_sql:
+            from kustodian.kql.compiler import compile_all
+
+            ws_catalog = None
+            if path != ":memory:":
+                ws = Workspace.open(path)
+                ws_catalog = ws.catalog
+            for c in compile_all(text, catalog=ws_catalog, dialect=args.dialect, now=now,
+                                 timespan=timespan, pretty=True):
+                print(c.sql + ";")
+            return 0
+        ws = Workspace.open(path)
+        result = ws.query(text, now=now, timespan=timespan)
+    except KqlError as e:
+        if args.format == "json":
+            print(json.dumps(api_error(e), indent=2))
+        else:
+            print(e.render() if e.text else "\n".join(d.render(text) for d in e.diagnostics), file=sys.stderr)
+        return 2
+    emit(result, args.format)
+    return 0
+
+
+def api_error(e: KqlError) -> dict[str, Any]:
+    """The Log Analytics API's error document for a KQL error."""
+    details = []
+    for d in e.diagnostics:
+        info = d.to_json(e.text)
+        details.append({
+            "code": "SyntaxError" if d.code.startswith("KQL1") else "SemanticError",
+            "message": d.message,
+            "innererror": {"code": d.code, "ksCode": d.ks_code, "message": d.message,
+                           "line": info["line"], "pos": info["pos"], "hint": d.hint},
+        })
+    return {"error": {"code": "BadArgumentError", "message": "The request had some invalid properties",
+                      "details": details}}
+
+
+def emit(result: Any, fmt: str) -> None:
+    tables = [result, *result.tables]
+    if fmt == "json":
+        doc: dict[str, Any] = {"tables": [t.to_api("PrimaryResult" if i == 0 else f"Table_{i}")
+                                          for i, t in enumerate(tables)]}
+        if result.render:
+            doc["render"] = result.render
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    for i, t in enumerate(tables):
+        if i:
+            print()
+        if fmt == "csv":
+            w = csv.writer(sys.stdout)
+            w.writerow([n for n, _ in t.columns])
+            for r in t.rows:
+                w.writerow([_text(v) for v in r])
+        else:
+            print(format_table(t.columns, t.rows))
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dict | list):
+        return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
+    return str(v)
+
+
+def format_table(columns: list[tuple[str, str]], rows: list[list[Any]], limit: int = 200) -> str:
+    header = [n for n, _ in columns]
+    body = [[_text(v) for v in r] for r in rows[:limit]]
+    widths = [max([len(h)] + [min(len(r[i]), 60) for r in body]) for i, h in enumerate(header)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    for r in body:
+        out.append("  ".join((c if len(c) <= 60 else c[:57] + "...").ljust(w) for c, w in zip(r, widths)))
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""The embedded DuckDB engine: tables from the catalog, sandboxed execution of compiled SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from kustodian.kql.catalog import Catalog, TableSchema
+from kustodian.kql.compiler import CompiledQuery
+from kustodian.kql.diagnostics import KqlError, engine_error
+from kustodian.kql.sqlnodes import SQL_TYPES
+from kustodian.kql.types import KType
+
+DUCKDB_TYPES = {**SQL_TYPES, KType.STRING: "VARCHAR", KType.INT: "INTEGER"}
+
+
+def create_table_sql(table: TableSchema) -> str:
+    cols = ", ".join(f'"{name}" {DUCKDB_TYPES[t]}' for name, t in table.columns)
+    return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols})'
+
+
+# Settings applied to every connection that runs user queries.
+_SESSION = (
+    "SET TimeZone = 'UTC'",
+    "SET error_on_division_by_zero = false",
+    "SET enable_progress_bar = false",
+)
+
+
+class DuckDBEngine:
+    """Runs compiled queries on a DuckDB database.
+
+    Args:
+        path: a database file, or ":memory:".
+        catalog: the tables to create when missing.
+        sandbox: disable file and network access and lock the configuration, so user queries
+            can read only the database's own tables.
+    """
+
+    def __init__(self, path: str, catalog: Catalog, *, sandbox: bool = True) -> None:
+        self.path = path
+        self.catalog = catalog
+        self.con = duckdb.connect(path)
+        for stmt in _SESSION:
+            self._try(stmt)
+        for table in catalog.tables.values():
+            self.con.execute(create_table_sql(table))
+        if sandbox:
+            self.con.execute("SET enable_external_access = false")
+            self.con.execute("SET lock_configuration = true")
+
+    def _try(self, stmt: str) -> None:
+        try:
+            self.con.execute(stmt)
+        except duckdb.Error:
+            pass  # a setting this DuckDB version does not have
+
+    def run(self, compiled: CompiledQuery) -> pa.Table:
+        """Execute and return the rows as Arrow; engine errors become a KqlError."""
+        try:
+            rel = self.con.sql(compiled.sql, params=compiled.params or None)
+            if rel is None:
+                raise KqlError([engine_error("the query returned no result set")])
+            table: pa.Table = rel.to_arrow_table()
+        except duckdb.Error as e:
+            raise KqlError([engine_error(_first_line(str(e)), _engine_hint(str(e)))]) from None
+        return table
+
+    def close(self) -> None:
+        self.con.close()
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        """Trusted statements (ingestion, setup): not for user queries."""
+        return self.con.execute(sql, params)
+
+
+def _first_line(msg: str) -> str:
+    return msg.strip().splitlines()[0] if msg.strip() else "the engine failed"
+
+
+def _engine_hint(msg: str) -> str | None:
+    if "Conversion Error" in msg:
+        return "a value could not be converted; check types with getschema or use the to*() functions"
+    if "Out of Memory" in msg:
+        return "narrow the query (a time range, fewer columns) or summarize earlier"
+    return None

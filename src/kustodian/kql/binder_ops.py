@@ -1,0 +1,510 @@
+"""Binding of the operators that reshape rows: summarize, join, lookup, union, mv-expand, parse.
+
+These are methods of `Binder` (attached in binder.py); they live here to keep files short.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from kustodian.kql import diagnostics as D
+from kustodian.kql import plan as P
+from kustodian.kql import syntax as S
+from kustodian.kql.diagnostics import NO_SPAN
+from kustodian.kql.functions.base import NOT_CONST, Arg, to_string, to_type
+from kustodian.kql.sqlnodes import cast, col, fn, lit, null_of
+from kustodian.kql.types import KType, type_from_name
+
+if TYPE_CHECKING:
+    from kustodian.kql.binder import Binder, Env
+
+
+def _schema(items: list[tuple[str, KType]]) -> P.Schema:
+    from kustodian.kql.binder import make_schema
+
+    return make_schema(items)
+
+
+def _scope(node: P.Node | None, aggregate: bool = False) -> Any:
+    from kustodian.kql.binder import RowScope
+
+    return RowScope(node, aggregate=aggregate)
+
+
+# ------------------------------------------------------------------ summarize
+
+
+def op_Summarize(self: Binder, node: P.Node, op: S.Summarize, env: Env) -> P.Node:
+    keys: list[tuple[str, KType, exp.Expression]] = []
+    scope = _scope(node)
+    counter = 0
+    for a in op.by:
+        arg = self.bind_expr(a.expr, scope, env)
+        if isinstance(a.expr, S.Name) and "*" in a.expr.name:
+            self.error(D.unsupported("a wildcard in summarize by", a.span))
+            continue
+        name = a.name or self.derived_name(a.expr, arg)
+        if name is None:
+            counter += 1
+            name = f"Column{counter}"
+        t = arg.type if arg.type is not KType.NULL else KType.STRING
+        keys.append((name, t, arg.sql))
+    key_names = {k[0] for k in keys}
+    outputs: list[tuple[str, KType, exp.Expression]] = []  # aggregate columns (maybe structs)
+    unpack: list[tuple[str, KType, str | None, str | None]] = []  # (name, type, struct col, field)
+    agg_scope = _scope(node, aggregate=True)
+    for a in op.aggregates:
+        expanded = _multi_output(self, a, node, env, key_names, outputs, unpack)
+        if expanded:
+            continue
+        arg = self.bind_expr(a.expr, agg_scope, env)
+        if not _has_aggregate(arg.sql):
+            self.error(D.type_error("summarize needs an aggregation function here", a.expr.span,
+                                    "e.g. count(), dcount(X), make_set(X)", ks="KS200"))
+            continue
+        name = a.name or _aggregate_name(self, a.expr)
+        t = arg.type if arg.type is not KType.NULL else KType.STRING
+        outputs.append((name, t, arg.sql))
+        unpack.append((name, t, None, None))
+    names = [k[0] for k in keys] + [u[0] for u in unpack]
+    names = _dedupe(names)
+    hidden: list[tuple[str, KType]] = [(k[0], k[1]) for k in keys] + [(o[0], o[1]) for o in outputs]
+    agg_schema = _schema(hidden)
+    agg = P.Aggregate(agg_schema, node, tuple(k[2] for k in keys), tuple(o[2] for o in outputs))
+    if all(u[2] is None for u in unpack) and names == [h[0] for h in hidden]:
+        return agg
+    # a projection unpacks multi-column aggregates (arg_max) and applies the final names
+    by_name = {c.name: c for c in agg_schema}
+    final: list[tuple[str, KType]] = []
+    exprs: list[exp.Expression] = []
+    key_cols = agg_schema[: len(keys)]
+    for i, c in enumerate(key_cols):
+        final.append((names[i], c.type))
+        exprs.append(col(c.sql))
+    for j, (name, t, struct, field) in enumerate(unpack):
+        final.append((names[len(keys) + j], t))
+        if struct is None:
+            exprs.append(col(by_name[name].sql))
+        else:
+            exprs.append(fn("struct_get", col(by_name[struct].sql), lit(field)))
+    return P.Project(_schema(final), agg, tuple(exprs))
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for n in names:
+        cand, k = n, 0
+        while cand in seen:
+            k += 1
+            cand = f"{n}{k}"
+        seen.add(cand)
+        out.append(cand)
+    return out
+
+
+def _has_aggregate(sql: exp.Expression) -> bool:
+    from kustodian.kql.sqlnodes import KqlAggFn
+
+    return any(isinstance(n, exp.AggFunc | KqlAggFn) for n in sql.walk())
+
+
+def _aggregate_name(self: Binder, e: S.Expr) -> str:
+    """Kusto's default names: `count_`, `dcount_X`, `set_X`, `sum_`."""
+    if isinstance(e, S.Call):
+        spec = self.functions.get(e.name)
+        if spec is not None and spec.aggregate:
+            prefix = spec.prefix or spec.name
+            arg = self.derived_name(e.args[0]) if e.args else None
+            if spec.name in ("count",):
+                return "count_"
+            return f"{prefix}_{arg}" if arg else f"{prefix}_"
+    return "Column1"
+
+
+def _multi_output(
+    self: Binder,
+    a: S.Assign,
+    node: P.Node,
+    env: Env,
+    key_names: set[str],
+    outputs: list[tuple[str, KType, exp.Expression]],
+    unpack: list[tuple[str, KType, str | None, str | None]],
+) -> bool:
+    """arg_max/arg_min (several output columns) and percentiles (one column per percent)."""
+    e = a.expr
+    if not isinstance(e, S.Call):
+        return False
+    name = e.name.lower()
+    if name in ("arg_max", "arg_min", "argmax", "argmin"):
+        _arg_extreme(self, a, e, node, env, key_names, outputs, unpack)
+        return True
+    if name in ("percentiles", "percentiles_array") and len(e.args) >= 2:
+        return _percentiles(self, a, e, node, env, outputs, unpack)
+    return False
+
+
+def _arg_extreme(self: Binder, a: S.Assign, e: S.Call, node: P.Node, env: Env,
+                 key_names: set[str], outputs: list[tuple[str, KType, exp.Expression]],
+                 unpack: list[tuple[str, KType, str | None, str | None]]) -> None:
+    if not e.args:
+        self.error(D.wrong_arg_count(e.name, 0, "at least 1", e.span))
+        return
+    scope = _scope(node)
+    measure = self.bind_expr(e.args[0], scope, env)
+    mname = a.name or self.derived_name(e.args[0]) or "Column1"
+    fields: list[tuple[str, KType, exp.Expression]] = [(mname, measure.type, measure.sql)]
+    for x in e.args[1:]:
+        if isinstance(x, S.Star):
+            for c in node.schema:
+                if c.name not in key_names and c.name != mname and all(f[0] != c.name for f in fields):
+                    fields.append((c.name, c.type, col(c.sql)))
+            continue
+        if isinstance(x, S.NamedArg):
+            v = self.bind_expr(x.value, scope, env)
+            fields.append((x.name, v.type, v.sql))
+            continue
+        v = self.bind_expr(x, scope, env)
+        fname = self.derived_name(x) or f"Column{len(fields)}"
+        fields.append((fname, v.type, v.sql))
+    struct_name = self.fresh("s")
+    parts: list[exp.Expression] = []
+    for i, (_, _, sql) in enumerate(fields):
+        parts.extend([lit(f"f{i}"), sql])
+    op = "arg_max" if e.name.lower() in ("arg_max", "argmax") else "arg_min"
+    from kustodian.kql.sqlnodes import agg
+
+    outputs.append((struct_name, KType.DYNAMIC, agg(op, fn("struct_pack", *parts), measure.sql)))
+    for i, (fname, t, _) in enumerate(fields):
+        unpack.append((fname, t if t is not KType.NULL else KType.STRING, struct_name, f"f{i}"))
+
+
+def _percentiles(self: Binder, a: S.Assign, e: S.Call, node: P.Node, env: Env,
+                 outputs: list[tuple[str, KType, exp.Expression]],
+                 unpack: list[tuple[str, KType, str | None, str | None]]) -> bool:
+    from kustodian.kql.functions.aggregates import percentile_sql
+
+    scope = _scope(node)
+    value = self.bind_expr(e.args[0], scope, env)
+    base = self.derived_name(e.args[0]) or ""
+    if e.name.lower() == "percentiles_array":
+        return False
+    for x in e.args[1:]:
+        p = self.bind_expr(x, scope, env)
+        if not p.is_const:
+            self.error(D.not_constant("a percentile", x.span))
+            return True
+        pct = p.const
+        label = str(pct).replace(".", "_")
+        name = f"percentile_{base}_{label}" if base else f"percentile__{label}"
+        outputs.append((name, value.type, percentile_sql(value, float(pct))))
+        unpack.append((name, value.type, None, None))
+    return True
+
+
+# ------------------------------------------------------------------ join and lookup
+
+_JOIN_KINDS = {
+    "innerunique", "inner", "leftouter", "rightouter", "fullouter", "leftanti", "leftantisemi",
+    "rightanti", "rightantisemi", "leftsemi", "rightsemi", "anti", "semi",
+}
+
+
+def _join_keys(self: Binder, on: tuple[S.Expr, ...], left: P.Node, right: P.Node, env: Env
+               ) -> tuple[list[exp.Expression], list[exp.Expression], list[str]]:
+    from kustodian.kql.binder import RowScope
+
+    lkeys: list[exp.Expression] = []
+    rkeys: list[exp.Expression] = []
+    same_names: list[str] = []
+    scope = RowScope(None, left=left, right=right)
+
+    def add(e: S.Expr) -> None:
+        if isinstance(e, S.Binary) and e.op == "and":
+            add(e.left)
+            add(e.right)
+            return
+        if isinstance(e, S.Name):
+            lc, rc = left.column(e.name), right.column(e.name)
+            if lc is None or rc is None:
+                side = left if lc is None else right
+                self.error(D.unknown_column(e.name, e.span, [c.name for c in side.schema]))
+                return
+            lkeys.append(col(lc.sql, table="left"))
+            rkeys.append(col(rc.sql, table="right"))
+            same_names.append(e.name)
+            return
+        if isinstance(e, S.Binary) and e.op == "==":
+            la = self.bind_expr(e.left, scope, env)
+            ra = self.bind_expr(e.right, scope, env)
+            lt = _side(la.sql)
+            if lt == "right":
+                la, ra = ra, la
+            lkeys.append(la.sql)
+            rkeys.append(ra.sql)
+            return
+        self.error(D.syntax("a join condition is a column name or '$left.A == $right.B'", e.span))
+
+    for e in on:
+        add(e)
+    return lkeys, rkeys, same_names
+
+
+def _side(sql: exp.Expression) -> str | None:
+    for n in sql.walk():
+        if isinstance(n, exp.Column) and n.table:
+            return str(n.table)
+    return None
+
+
+def op_Join(self: Binder, node: P.Node, op: S.Join, env: Env) -> P.Node:
+    kind = (op.kind or "innerunique").lower()
+    if kind not in _JOIN_KINDS:
+        raise self.fatal(D.syntax(f"unknown join kind '{op.kind}'", op.span,
+                                  "kinds: " + ", ".join(sorted(_JOIN_KINDS))))
+    kind = {"leftantisemi": "leftanti", "rightantisemi": "rightanti", "anti": "leftanti",
+            "semi": "leftsemi"}.get(kind, kind)
+    right = self.bind_tabular(op.right, env)
+    if not op.on:
+        raise self.fatal(D.syntax("join needs 'on' with the columns to match", op.span))
+    lkeys, rkeys, _ = _join_keys(self, op.on, node, right, env)
+    return _make_join(node, right, kind, lkeys, rkeys, drop_right_keys=())
+
+
+def _make_join(left: P.Node, right: P.Node, kind: str, lkeys: list[exp.Expression],
+               rkeys: list[exp.Expression], drop_right_keys: tuple[str, ...]) -> P.Node:
+    from kustodian.kql.binder import NameAllocator
+
+    alloc = NameAllocator()
+    left_out: list[tuple[P.Column, P.Column]] = []
+    right_out: list[tuple[P.Column, P.Column]] = []
+    names: set[str] = set()
+    if kind not in ("rightsemi", "rightanti"):
+        for c in left.schema:
+            out = P.Column(c.name, c.type, alloc.take(c.name))
+            left_out.append((c, out))
+            names.add(c.name)
+    if kind not in ("leftsemi", "leftanti"):
+        for c in right.schema:
+            if c.name in drop_right_keys:
+                continue
+            name, k = c.name, 0
+            while name in names:
+                k += 1
+                name = f"{c.name}{k}"
+            names.add(name)
+            right_out.append((c, P.Column(name, c.type, alloc.take(name))))
+    schema = tuple(o for _, o in left_out) + tuple(o for _, o in right_out)
+    return P.Join(schema, left, right, kind, tuple(lkeys), tuple(rkeys), tuple(left_out), tuple(right_out))
+
+
+def op_Lookup(self: Binder, node: P.Node, op: S.Lookup, env: Env) -> P.Node:
+    kind = (op.kind or "leftouter").lower()
+    if kind not in ("leftouter", "inner"):
+        raise self.fatal(D.syntax(f"lookup kind must be leftouter or inner, not '{op.kind}'", op.span))
+    right = self.bind_tabular(op.right, env)
+    lkeys, rkeys, same = _join_keys(self, op.on, node, right, env)
+    return _make_join(node, right, kind, lkeys, rkeys, drop_right_keys=tuple(same))
+
+
+# ------------------------------------------------------------------ union
+
+
+def op_UnionOp(self: Binder, node: P.Node | None, op: S.UnionOp, env: Env) -> P.Node:
+    inputs: list[tuple[str, P.Node]] = []
+    if node is not None:
+        inputs.append(("union_arg0", node))
+    for t in op.tables:
+        if isinstance(t, S.TableRef) and "*" in t.name:
+            rx = re.compile("^" + ".*".join(re.escape(p) for p in t.name.split("*")) + "$")
+            matched = [n for n in self.catalog.names() if rx.match(n)]
+            if not matched and not op.isfuzzy:
+                self.error(D.unknown_table(t.name, t.span, self.catalog.names()))
+            inputs.extend((n, self.scan(n)) for n in matched)
+            continue
+        if isinstance(t, S.TableRef):
+            if op.isfuzzy and self.catalog.get(t.name) is None and env.lookup(t.name) is None:
+                continue
+            inputs.append((t.name, self.bind_table_ref(t, env)))
+            continue
+        try:
+            name = t.name if isinstance(t, S.TableCall) else f"union_arg{len(inputs)}"
+            inputs.append((name, self.bind_tabular(t, env)))
+        except Exception:
+            if not op.isfuzzy:
+                raise
+    if not inputs:
+        raise self.fatal(D.syntax("union has no table to read", op.span))
+    kind = (op.kind or "outer").lower()
+    out_cols = _union_columns([n for _, n in inputs], kind)
+    items: list[tuple[str, KType]] = []
+    if op.withsource:
+        items.append((op.withsource, KType.STRING))
+    items.extend((name, t) for name, t, _ in out_cols)
+    schema = _schema(items)
+    per_input: list[tuple[exp.Expression, ...]] = []
+    for tname, n in inputs:
+        row: list[exp.Expression] = []
+        if op.withsource:
+            row.append(lit(tname))
+        for _, t, source_name in out_cols:
+            c = n.column(source_name)
+            if c is not None and c.type is t:
+                row.append(col(c.sql))
+            else:
+                row.append(null_of(t))
+        per_input.append(tuple(row))
+    return P.Union(schema, tuple(n for _, n in inputs), tuple(per_input))
+
+
+def _union_columns(nodes: list[P.Node], kind: str) -> list[tuple[str, KType, str]]:
+    """Output columns (name, type, source name); a name with several types becomes `name_type`."""
+    order: list[str] = []
+    types: dict[str, list[KType]] = {}
+    for n in nodes:
+        for c in n.schema:
+            if c.name not in types:
+                order.append(c.name)
+                types[c.name] = []
+            if c.type not in types[c.name]:
+                types[c.name].append(c.type)
+    if kind == "inner":
+        order = [name for name in order if all(n.column(name) is not None for n in nodes)]
+    out: list[tuple[str, KType, str]] = []
+    for name in order:
+        ts = types[name]
+        if len(ts) == 1:
+            out.append((name, ts[0], name))
+        else:
+            out.extend((f"{name}_{t.value}", t, name) for t in ts)
+    return out
+
+
+# ------------------------------------------------------------------ mv-expand
+
+
+def op_MvExpand(self: Binder, node: P.Node, op: S.MvExpand, env: Env) -> P.Node:
+    scope = _scope(node)
+    arrays: list[exp.Expression] = []
+    targets: list[tuple[str, KType]] = []
+    for item in op.items:
+        arg = self.bind_expr(item.expr, scope, env)
+        if arg.type is not KType.DYNAMIC:
+            self.error(D.type_error(f"mv-expand needs a dynamic value, not {arg.type}", item.expr.span))
+            continue
+        name = item.name or self.derived_name(item.expr) or f"Column{len(targets) + 1}"
+        t = KType.DYNAMIC
+        if item.to_type:
+            tt = type_from_name(item.to_type)
+            if tt is None:
+                self.error(D.type_error(f"unknown type '{item.to_type}'", item.span))
+                continue
+            t = tt
+        mode = (op.kind or "bag").lower()
+        arrays.append(fn("json_to_list", arg.sql, lit(mode == "array")))
+        targets.append((name, t))
+    limit: int | None = None
+    if op.limit is not None:
+        lim = self.bind_expr(op.limit, _scope(None), env)
+        limit = int(lim.const) if lim.is_const else None
+    from kustodian.kql.binder import NameAllocator
+
+    alloc = NameAllocator([c.sql for c in node.schema])
+    passthrough = tuple((c, c) for c in node.schema)
+    elem_cols = [P.Column(f"__e{i}", KType.DYNAMIC, alloc.take(f"__e{i}_x")) for i in range(len(arrays))]
+    idx_col = P.Column(op.item_index, KType.LONG, alloc.take(op.item_index)) if op.item_index else None
+    unnest_schema = tuple(c for c in node.schema) + tuple(elem_cols) + ((idx_col,) if idx_col else ())
+    unnest = P.Unnest(unnest_schema, node, passthrough, tuple(arrays),
+                      tuple(KType.DYNAMIC for _ in arrays), idx_col, limit)
+    # final projection: replace expanded columns in place, convert to the requested types
+    final: list[tuple[str, KType]] = []
+    exprs: list[exp.Expression] = []
+    replaced = {name: i for i, (name, _) in enumerate(targets)}
+    for c in node.schema:
+        if c.name in replaced:
+            i = replaced.pop(c.name)
+            final.append((c.name, targets[i][1]))
+            exprs.append(_elem(elem_cols[i], targets[i][1]))
+        else:
+            final.append((c.name, c.type))
+            exprs.append(col(c.sql))
+    for name, i in replaced.items():
+        final.append((name, targets[i][1]))
+        exprs.append(_elem(elem_cols[i], targets[i][1]))
+    if idx_col is not None:
+        final.append((idx_col.name, KType.LONG))
+        exprs.append(col(idx_col.sql))
+    return P.Project(_schema(final), unnest, tuple(exprs))
+
+
+def _elem(c: P.Column, t: KType) -> exp.Expression:
+    a = Arg(col(c.sql), KType.DYNAMIC, NO_SPAN)
+    return to_type(a, t) if t is not KType.DYNAMIC else col(c.sql)
+
+
+# ------------------------------------------------------------------ parse
+
+_TYPE_REGEX = {
+    KType.LONG: r"(-?\d+)",
+    KType.INT: r"(-?\d+)",
+    KType.REAL: r"(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)",
+}
+
+
+def op_Parse(self: Binder, node: P.Node, op: S.Parse, env: Env) -> P.Node:
+    source = self.bind_expr(op.source, _scope(node), env)
+    text = to_string(source)
+    pieces: list[str] = []
+    captures: list[tuple[str, KType]] = []
+    items = list(op.pattern)
+    for i, item in enumerate(items):
+        last = i == len(items) - 1
+        if item == "*":
+            pieces.append(".*?" if not last else ".*")
+        elif isinstance(item, str):
+            pieces.append(item if op.kind == "regex" else re.escape(item))
+        else:
+            name, tname = item  # type: ignore[misc]
+            t = type_from_name(tname) if tname else KType.STRING
+            if t is None:
+                self.error(D.type_error(f"unknown type '{tname}'", op.span))
+                t = KType.STRING
+            if op.kind == "regex" and t in _TYPE_REGEX:
+                pieces.append(_TYPE_REGEX[t])
+            else:
+                pieces.append("(.*)" if last else "(.*?)")
+            captures.append((name, t))
+    flags = ""
+    if op.flags:
+        flags = "(?" + "".join(ch for ch in op.flags if ch in "imsU") + ")"
+        flags = "" if flags == "(?)" else flags
+    pattern = flags + ("" if op.kind == "regex" else "^") + "".join(pieces)
+    if op.kind != "regex" and items and not isinstance(items[-1], tuple) and items[-1] != "*":
+        pattern += ""
+    base: P.Node = node
+    if op.where:
+        base = P.Filter(node.schema, node, exp.RegexpLike(this=text, expression=lit(pattern)))
+    cols: list[tuple[str, KType]] = [(c.name, c.type) for c in node.schema]
+    exprs: list[exp.Expression] = [col(c.sql) for c in node.schema]
+    for gi, (name, t) in enumerate(captures, start=1):
+        raw = exp.RegexpExtract(this=text.copy(), expression=lit(pattern), group=lit(gi))
+        value = raw if t is KType.STRING else to_type(Arg(raw, KType.STRING, op.span, NOT_CONST), t)
+        idx = next((i for i, (n, _) in enumerate(cols) if n == name), None)
+        if idx is None:
+            cols.append((name, t))
+            exprs.append(value)
+        else:
+            cols[idx] = (name, t)
+            exprs[idx] = value
+    return P.Project(_schema(cols), base, tuple(exprs))
+
+
+def op_MakeSeries(self: Binder, node: P.Node, op: S.MakeSeries, env: Env) -> P.Node:
+    raise self.fatal(D.unsupported("the 'make-series' operator", op.span))
+
+
+__all__ = ["cast", "op_Join", "op_Lookup", "op_MakeSeries", "op_MvExpand", "op_Parse",
+           "op_Summarize", "op_UnionOp"]

@@ -1,0 +1,109 @@
+"""The pipeline: parse, bind, lower, generate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kustodian.kql.binder import Binder
+from kustodian.kql.catalog import Catalog, entra_catalog
+from kustodian.kql.diagnostics import KqlError
+from kustodian.kql.generate import generate
+from kustodian.kql.lower import lower
+from kustodian.kql.parser import parse
+from kustodian.kql.types import KType
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """SQL for one tabular result, with what is needed to run it and read its rows.
+
+    `params` holds the named parameters the SQL uses (`kql_now`: the query's instant, as
+    nanoseconds since the Unix epoch); `columns` the Kusto names and types of the result.
+    """
+
+    sql: str
+    params: dict[str, Any]
+    columns: list[tuple[str, KType]]
+    render: dict[str, Any] | None = None
+    dialect: str = "duckdb"
+    extra: list[CompiledQuery] = field(default_factory=list)
+
+    @property
+    def column_types(self) -> list[tuple[str, str]]:
+        return [(n, t.value) for n, t in self.columns]
+
+
+def to_ns(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+def compile_all(
+    query: str,
+    *,
+    catalog: Catalog | None = None,
+    dialect: str = "duckdb",
+    now: datetime | None = None,
+    timespan: tuple[datetime, datetime] | timedelta | None = None,
+    parameters: dict[str, Any] | None = None,
+    pretty: bool = False,
+) -> list[CompiledQuery]:
+    """Compile every tabular statement of a query.
+
+    Args:
+        query: KQL text.
+        catalog: tables to bind against (default: the Entra tables).
+        dialect: "duckdb" or "spark".
+        now: the instant `now()` and `ago()` use (default: the current time, once per query).
+        timespan: restricts every table with `TimeGenerated` to this range, as the Log
+            Analytics API's `timespan` does; a timedelta means the span ending at `now`.
+        parameters: values for `declare query_parameters`.
+
+    Raises:
+        KqlError: with every diagnostic, when the query has an error.
+    """
+    cat = catalog if catalog is not None else entra_catalog()
+    instant = now or datetime.now(UTC)
+    now_ns = to_ns(instant)
+    time_range = _time_range(timespan, now_ns)
+    tree, diags = parse(query)
+    if diags:
+        raise KqlError(diags, query)
+    binder = Binder(cat, query, time_range=time_range, parameters=parameters)
+    plans = binder.bind_query(tree)
+    if binder.diagnostics:
+        raise KqlError(binder.diagnostics, query)
+    out: list[CompiledQuery] = []
+    for p in plans:
+        sql = generate(lower(p.root), dialect, pretty=pretty)
+        params = {"kql_now": now_ns} if "kql_now" in sql else {}
+        cols = [(c.name, c.type) for c in p.root.schema]
+        out.append(CompiledQuery(sql, params, cols, p.render, dialect))
+    return out
+
+
+def compile(query: str, **kwargs: Any) -> CompiledQuery:
+    """Compile a query to SQL; its first tabular result (see `compile_all`)."""
+    results = compile_all(query, **kwargs)
+    first = results[0]
+    if len(results) > 1:
+        return CompiledQuery(first.sql, first.params, first.columns, first.render, first.dialect,
+                             results[1:])
+    return first
+
+
+def _time_range(timespan: tuple[datetime, datetime] | timedelta | None, now_ns: int
+                ) -> tuple[int, int] | None:
+    if timespan is None:
+        return None
+    if isinstance(timespan, timedelta):
+        span_ns = int(timespan.total_seconds() * 1_000_000_000)
+        return (now_ns - span_ns, now_ns)
+    start, end = timespan
+    return (to_ns(start), to_ns(end))

@@ -1,0 +1,54 @@
+"""The function catalog: every built-in, by name and alias, from the family modules."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+
+from kustodian.kql.functions.base import Family, FunctionSpec, Template
+
+# One module per family; each defines `FAMILY`.
+FAMILY_MODULES = (
+    "core",
+    "aggregates",
+    "strings",
+    "datetime",
+    "dynamic",
+    "math",
+    "ip",
+    "hash",
+)
+
+
+@cache
+def families() -> tuple[Family, ...]:
+    out = []
+    for name in FAMILY_MODULES:
+        try:
+            mod = import_module(f"kustodian.kql.functions.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"kustodian.kql.functions.{name}":
+                continue
+            raise
+        out.append(mod.FAMILY)
+    return tuple(out)
+
+
+@cache
+def registry() -> dict[str, FunctionSpec]:
+    """Every built-in function by name and by alias."""
+    reg: dict[str, FunctionSpec] = {}
+    for fam in families():
+        for spec in fam.functions:
+            for n in (spec.name, *spec.aliases):
+                reg[n] = spec
+    return reg
+
+
+@cache
+def templates(dialect: str) -> dict[str, Template]:
+    """The SQL templates of the `KqlFn` operations, for one dialect."""
+    out: dict[str, Template] = {}
+    for fam in families():
+        out.update(fam.templates.get(dialect, {}))
+    return out

@@ -1,0 +1,210 @@
+"""Aggregation functions (summarize). Default output names follow Kusto: `count_`,
+`dcount_X`, `set_X`, `list_X`, `percentile_X_50`."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from kustodian.kql import diagnostics as D
+from kustodian.kql.functions.base import Arg, Ctx, Family, FunctionSpec, to_bool, to_dynamic
+from kustodian.kql.sqlnodes import agg, cast, fn, lit
+from kustodian.kql.types import KType
+
+FAMILY = Family("aggregates")
+add = FAMILY.add
+T = FAMILY.template
+
+
+def _filtered(e: exp.Expression, pred: Arg) -> exp.Expression:
+    return exp.Filter(this=e, expression=exp.Where(this=to_bool(pred)))
+
+
+def _sum_type(args: list[Arg]) -> KType:
+    t = args[0].type
+    return KType.LONG if t in (KType.INT, KType.LONG, KType.BOOL) else t if t is not KType.NULL else KType.LONG
+
+
+def _sum(e: Arg) -> exp.Expression:
+    s = exp.Sum(this=e.sql)
+    if e.type in (KType.INT, KType.LONG, KType.TIMESPAN):
+        return cast(s, KType.LONG)
+    return s
+
+
+def _numeric(ctx: Ctx, a: Arg, what: str) -> bool:
+    if a.type.is_numeric or a.type in (KType.TIMESPAN, KType.NULL, KType.DYNAMIC, KType.BOOL):
+        return True
+    ctx.error(D.type_error(f"{what}() needs a numeric argument, not {a.type}", a.span, ks="KS138"))
+    return False
+
+
+def _sum_lower(ctx: Ctx, a: list[Arg]) -> exp.Expression:
+    if not _numeric(ctx, a[0], "sum"):
+        return exp.Null()
+    return _sum(a[0])
+
+
+def _agg(name: str, prefix: str | None = None, **kw: object) -> None:
+    pass
+
+
+add(FunctionSpec("count", 0, 1, KType.LONG, lambda c, a: exp.Count(this=exp.Star()), aggregate=True,
+                 prefix="count"))
+add(FunctionSpec("countif", 1, 1, KType.LONG,
+                 lambda c, a: _filtered(exp.Count(this=exp.Star()), a[0]), aggregate=True, prefix="countif"))
+add(FunctionSpec("dcount", 1, 2, KType.LONG, lambda c, a: exp.Count(this=exp.Distinct(expressions=[a[0].sql])),
+                 aggregate=True, prefix="dcount"))
+add(FunctionSpec("dcountif", 2, 3, KType.LONG,
+                 lambda c, a: _filtered(exp.Count(this=exp.Distinct(expressions=[a[0].sql])), a[1]),
+                 aggregate=True, prefix="dcountif"))
+add(FunctionSpec("sum", 1, 1, _sum_type, _sum_lower, aggregate=True, prefix="sum"))
+add(FunctionSpec("sumif", 2, 2, _sum_type, lambda c, a: _filtered(_sum(a[0]), a[1]), aggregate=True,
+                 prefix="sumif"))
+
+
+def _avg(a: Arg) -> exp.Expression:
+    if a.type is KType.TIMESPAN:
+        return cast(exp.Avg(this=a.sql), KType.LONG)
+    if a.type is KType.DYNAMIC:
+        return exp.Avg(this=fn("dynamic_to_real", a.sql))
+    return exp.Avg(this=a.sql)
+
+
+def _avg_type(args: list[Arg]) -> KType:
+    return KType.TIMESPAN if args[0].type is KType.TIMESPAN else KType.REAL
+
+
+add(FunctionSpec("avg", 1, 1, _avg_type, lambda c, a: _avg(a[0]), aggregate=True, prefix="avg"))
+add(FunctionSpec("avgif", 2, 2, _avg_type, lambda c, a: _filtered(_avg(a[0]), a[1]), aggregate=True,
+                 prefix="avgif"))
+
+
+def _same(args: list[Arg]) -> KType:
+    return args[0].type if args[0].type is not KType.NULL else KType.STRING
+
+
+add(FunctionSpec("min", 1, 1, _same, lambda c, a: exp.Min(this=a[0].sql), aggregate=True, prefix="min"))
+add(FunctionSpec("max", 1, 1, _same, lambda c, a: exp.Max(this=a[0].sql), aggregate=True, prefix="max"))
+add(FunctionSpec("minif", 2, 2, _same, lambda c, a: _filtered(exp.Min(this=a[0].sql), a[1]), aggregate=True,
+                 prefix="minif"))
+add(FunctionSpec("maxif", 2, 2, _same, lambda c, a: _filtered(exp.Max(this=a[0].sql), a[1]), aggregate=True,
+                 prefix="maxif"))
+add(FunctionSpec("take_any", 1, None, _same, lambda c, a: agg("any_value", a[0].sql), aggregate=True,
+                 aliases=("any",), prefix="any"))
+add(FunctionSpec("take_anyif", 2, 2, _same, lambda c, a: _filtered(agg("any_value", a[0].sql), a[1]),
+                 aggregate=True, prefix="any"))
+T("any_value", "any_value({0})", "any_value({0})")
+
+
+def _collect(distinct: bool) -> object:
+    def lower(ctx: Ctx, a: list[Arg]) -> exp.Expression:
+        return _collect_sql(a[0], a[1] if len(a) > 1 else None, distinct, None)
+
+    return lower
+
+
+def _collect_sql(value: Arg, limit: Arg | None, distinct: bool, pred: Arg | None) -> exp.Expression:
+    v = to_dynamic(value) if value.type is not KType.DYNAMIC else value.sql
+    inner = agg("collect_set" if distinct else "collect_list", v)
+    not_null = exp.Not(this=exp.Is(this=value.sql, expression=exp.Null()))
+    cond = not_null if pred is None else exp.And(this=not_null, expression=to_bool(pred))
+    e = exp.Filter(this=inner, expression=exp.Where(this=cond))
+    if limit is not None:
+        return fn("json_list_limit", e, limit.sql)
+    return fn("json_list", e)
+
+
+T("collect_set", "list(DISTINCT {0})", "collect_set({0})")
+T("collect_list", "list({0})", "collect_list({0})")
+T("json_list", "COALESCE(to_json({0}), json('[]'))", "to_json({0})")
+T("json_list_limit", "COALESCE(to_json(list_slice({0}, 1, {1})), json('[]'))", "to_json(slice({0}, 1, {1}))")
+
+add(FunctionSpec("make_set", 1, 2, KType.DYNAMIC, lambda c, a: _collect_sql(a[0], a[1] if len(a) > 1 else None,
+                 True, None), aggregate=True, aliases=("makeset",), prefix="set"))
+add(FunctionSpec("make_list", 1, 2, KType.DYNAMIC, lambda c, a: _collect_sql(a[0], a[1] if len(a) > 1 else None,
+                 False, None), aggregate=True, aliases=("makelist",), prefix="list"))
+add(FunctionSpec("make_set_if", 2, 3, KType.DYNAMIC,
+                 lambda c, a: _collect_sql(a[0], a[2] if len(a) > 2 else None, True, a[1]),
+                 aggregate=True, prefix="set"))
+add(FunctionSpec("make_list_if", 2, 3, KType.DYNAMIC,
+                 lambda c, a: _collect_sql(a[0], a[2] if len(a) > 2 else None, False, a[1]),
+                 aggregate=True, prefix="list"))
+
+
+def _make_list_with_nulls(ctx: Ctx, a: list[Arg]) -> exp.Expression:
+    v = to_dynamic(a[0])
+    return fn("json_list", agg("collect_list", fn("json_null_if_null", v)))
+
+
+T("json_null_if_null", "COALESCE({0}, json('null'))", "COALESCE({0}, 'null')")
+add(FunctionSpec("make_list_with_nulls", 1, 2, KType.DYNAMIC, _make_list_with_nulls, aggregate=True,
+                 prefix="list"))
+
+
+def _make_bag(ctx: Ctx, a: list[Arg], pred: Arg | None = None) -> exp.Expression:
+    e = agg("bag_merge_agg", a[0].sql)
+    if pred is not None:
+        e = exp.Filter(this=e, expression=exp.Where(this=to_bool(pred)))
+    return fn("json_bag", e)
+
+
+T("bag_merge_agg", "list({0}) FILTER (WHERE json_type({0}) = 'OBJECT')", "collect_list({0})")
+T("json_bag", "COALESCE(list_reduce(list_prepend(json('{{}}'), {0}), lambda x, y: json_merge_patch(y, x)), json('{{}}'))",
+  "{0}")
+add(FunctionSpec("make_bag", 1, 2, KType.DYNAMIC, lambda c, a: _make_bag(c, a), aggregate=True,
+                 prefix="bag", note="the size limit argument is ignored"))
+add(FunctionSpec("make_bag_if", 2, 3, KType.DYNAMIC, lambda c, a: _make_bag(c, a[:1], a[1]), aggregate=True,
+                 prefix="bag"))
+
+
+def percentile_sql(value: Arg, pct: float) -> exp.Expression:
+    """Kusto's percentile is nearest-rank over the sorted values."""
+    return agg("percentile_disc", value.sql, lit(pct / 100.0))
+
+
+T("percentile_disc", "quantile_disc({0}, {1})", "percentile({0}, {1})")
+
+
+def _percentile(ctx: Ctx, a: list[Arg]) -> exp.Expression:
+    if not a[1].is_const:
+        return ctx.error(D.not_constant("the percentile", a[1].span))
+    return percentile_sql(a[0], float(a[1].const))
+
+
+add(FunctionSpec("percentile", 2, 2, _same, _percentile, aggregate=True, prefix="percentile"))
+
+
+def _stat(name: str) -> object:
+    def lower(ctx: Ctx, a: list[Arg]) -> exp.Expression:
+        return agg(name, cast(a[0].sql, KType.REAL) if a[0].type is not KType.REAL else a[0].sql)
+
+    return lower
+
+
+for _name, _op, _sql_d, _sql_s in [
+    ("stdev", "stddev_samp", "stddev_samp({0})", "stddev_samp({0})"),
+    ("stdevp", "stddev_pop", "stddev_pop({0})", "stddev_pop({0})"),
+    ("variance", "var_samp", "var_samp({0})", "var_samp({0})"),
+    ("variancep", "var_pop", "var_pop({0})", "var_pop({0})"),
+]:
+    T(_op, _sql_d, _sql_s)
+    add(FunctionSpec(_name, 1, 1, KType.REAL, _stat(_op), aggregate=True, prefix=_name))  # type: ignore[arg-type]
+
+    def _stat_if(ctx: Ctx, a: list[Arg], _op: str = _op) -> exp.Expression:
+        v = cast(a[0].sql, KType.REAL) if a[0].type is not KType.REAL else a[0].sql
+        return _filtered(agg(_op, v), a[1])
+
+    add(FunctionSpec(_name + "if", 2, 2, KType.REAL, _stat_if, aggregate=True, prefix=_name + "if"))
+
+
+# arg_max/arg_min and percentiles have several output columns: summarize binds them itself
+def _declared_only(ctx: Ctx, a: list[Arg]) -> exp.Expression:
+    return ctx.error(D.type_error(f"{ctx.name}() is only valid as a top-level aggregate in summarize",
+                                  ctx.span))
+
+
+add(FunctionSpec("arg_max", 1, None, _same, _declared_only, aggregate=True, aliases=("argmax",)))
+add(FunctionSpec("arg_min", 1, None, _same, _declared_only, aggregate=True, aliases=("argmin",)))
+add(FunctionSpec("percentiles", 2, None, _same, _declared_only, aggregate=True))
+T("arg_max", "arg_max({0}, {1})", "max_by({0}, {1})")
+T("arg_min", "arg_min({0}, {1})", "min_by({0}, {1})")

@@ -1,0 +1,303 @@
+"""Core: conversions (to*), null and emptiness tests, bin(), and the engine operations the
+binder itself relies on (time arithmetic, dynamic access, text forms of values)."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from kustodian.kql import diagnostics as D
+from kustodian.kql.functions.base import (
+    Arg,
+    Ctx,
+    Family,
+    FunctionSpec,
+    to_string,
+    to_type,
+)
+from kustodian.kql.sqlnodes import epoch_ns, cast, fn, lit
+from kustodian.kql.types import KType
+
+FAMILY = Family("core")
+add = FAMILY.add
+T = FAMILY.template
+
+
+# ------------------------------------------------------------------ engine operations
+
+# time: datetime is a nanosecond timestamp, timespan an integer count of 100 ns ticks
+T("now", "make_timestamp_ns($kql_now)", "timestamp_micros(div(:kql_now, 1000))")
+T("datetime_literal", "make_timestamp_ns({0})", "timestamp_micros(div({0}, 1000))")
+T("epoch_ns", "epoch_ns({0})", "(unix_micros({0}) * 1000)")
+T("now_ns", "$kql_now", ":kql_now")
+T("from_epoch_ns", "make_timestamp_ns(CAST({0} AS BIGINT))", "timestamp_micros(div(CAST({0} AS BIGINT), 1000))")
+T("int_div", "({0} // {1})", "div({0}, {1})")
+T("int_mod", "({0} % {1})", "({0} % {1})")
+T("real_to_long", "TRY_CAST(trunc({0}) AS BIGINT)", "CAST(trunc({0}) AS BIGINT)")
+T("long_to_int", "TRY_CAST({0} AS INTEGER)", "CAST({0} AS INT)")
+
+# text forms (tostring)
+T(
+    "dynamic_to_string",
+    "CASE json_type({0}) WHEN 'VARCHAR' THEN json_extract_string({0}, '$') WHEN 'NULL' THEN NULL "
+    "ELSE CAST({0} AS VARCHAR) END",
+    "{0}",
+)
+T(
+    "datetime_to_string",
+    "(strftime({0}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN nanosecond({0}) % 1000000000 = 0 THEN '' ELSE "
+    "'.' || rtrim(substr(strftime({0}, '%n'), 1, 7), '0') END || 'Z')",
+    "date_format({0}, \"yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'\")",
+)
+T(
+    "timespan_to_string",
+    lambda a: (
+        f"(CASE WHEN {a[0]} < 0 THEN '-' ELSE '' END || "
+        f"CASE WHEN abs({a[0]}) >= 864000000000 THEN CAST(abs({a[0]}) // 864000000000 AS VARCHAR) || '.' ELSE '' END || "
+        f"lpad(CAST((abs({a[0]}) // 36000000000) % 24 AS VARCHAR), 2, '0') || ':' || "
+        f"lpad(CAST((abs({a[0]}) // 600000000) % 60 AS VARCHAR), 2, '0') || ':' || "
+        f"lpad(CAST((abs({a[0]}) // 10000000) % 60 AS VARCHAR), 2, '0') || "
+        f"CASE WHEN abs({a[0]}) % 10000000 = 0 THEN '' ELSE '.' || lpad(CAST(abs({a[0]}) % 10000000 AS VARCHAR), 7, '0') END)"
+    ),
+)
+T(
+    "real_to_string",
+    "CASE WHEN isnan({0}) THEN 'NaN' WHEN isinf({0}) THEN CASE WHEN {0} > 0 THEN 'Infinity' ELSE '-Infinity' END "
+    "WHEN {0} = trunc({0}) AND abs({0}) < 1e15 THEN CAST(CAST({0} AS BIGINT) AS VARCHAR) "
+    "ELSE CAST({0} AS VARCHAR) END",
+    "CAST({0} AS STRING)",
+)
+T("bool_to_string", "CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END",
+  "CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END")
+T("guid_to_string", "lower(CAST({0} AS VARCHAR))", "lower({0})")
+
+# parsing text and dynamic values
+T("dynamic_to_real", "TRY_CAST(json_extract_string({0}, '$') AS DOUBLE)", "CAST({0} AS DOUBLE)")
+T("dynamic_to_long", "TRY_CAST(trunc(TRY_CAST(json_extract_string({0}, '$') AS DOUBLE)) AS BIGINT)",
+  "CAST({0} AS BIGINT)")
+T("dynamic_to_bool",
+  "CASE lower(json_extract_string({0}, '$')) WHEN 'true' THEN true WHEN 'false' THEN false "
+  "WHEN '1' THEN true WHEN '0' THEN false END",
+  "CAST({0} AS BOOLEAN)")
+T("string_to_real", "TRY_CAST(trim({0}) AS DOUBLE)", "CAST({0} AS DOUBLE)")
+T("string_to_long", "TRY_CAST(trim({0}) AS BIGINT)", "CAST({0} AS BIGINT)")
+T("string_to_bool",
+  "CASE lower(trim({0})) WHEN 'true' THEN true WHEN 'false' THEN false WHEN '1' THEN true "
+  "WHEN '0' THEN false END",
+  "CAST({0} AS BOOLEAN)")
+T(
+    "string_to_datetime",
+    "CASE WHEN regexp_matches({0}, '[+-][0-9]{{2}}:?[0-9]{{2}}$') AND regexp_matches({0}, '[0-9]{{2}}:[0-9]{{2}}') "
+    "THEN CAST(TRY_CAST({0} AS TIMESTAMPTZ) AS TIMESTAMP_NS) ELSE TRY_CAST(trim({0}) AS TIMESTAMP_NS) END",
+    "to_timestamp({0})",
+)
+T(
+    "string_to_timespan",
+    lambda a: (
+        f"(CASE WHEN regexp_matches({a[0]}, '^\\s*-?([0-9]+\\.)?[0-9]+:[0-9]+(:[0-9]+(\\.[0-9]+)?)?\\s*$') THEN "
+        f"(CASE WHEN starts_with(trim({a[0]}), '-') THEN -1 ELSE 1 END) * ("
+        f"COALESCE(TRY_CAST(NULLIF(regexp_extract({a[0]}, '([0-9]+)\\.[0-9]+:', 1), '') AS BIGINT), 0) * 864000000000 + "
+        f"TRY_CAST(regexp_extract({a[0]}, '([0-9]+):[0-9]+', 1) AS BIGINT) * 36000000000 + "
+        f"TRY_CAST(regexp_extract({a[0]}, '[0-9]+:([0-9]+)', 1) AS BIGINT) * 600000000 + "
+        f"COALESCE(TRY_CAST(NULLIF(regexp_extract({a[0]}, '[0-9]+:[0-9]+:([0-9]+)', 1), '') AS BIGINT), 0) * 10000000 + "
+        f"COALESCE(TRY_CAST(NULLIF(rpad(regexp_extract({a[0]}, ':[0-9]+\\.([0-9]+)', 1), 7, '0'), '0000000') AS BIGINT), 0)) "
+        f"END)"
+    ),
+)
+T("string_to_guid", "TRY_CAST({0} AS UUID)", "{0}")
+
+# dynamic (JSON)
+T("to_json", "to_json({0})", "to_json({0})")
+T("json_literal", "json({0})", "{0}")
+T("json_extract", "json_extract({0}, {1})", "get_json_object({0}, {1})")
+T(
+    "json_index",
+    lambda a: (
+        f"json_extract({a[0]}, '$[' || CASE WHEN {a[1]} < 0 THEN '#' || CAST({a[1]} AS VARCHAR) "
+        f"ELSE CAST({a[1]} AS VARCHAR) END || ']')"
+    ),
+    lambda a: f"get_json_object({a[0]}, concat('$[', {a[1]}, ']'))",
+)
+T("json_key", "json_extract({0}, '$.\"' || replace({1}, '\"', '\\\"') || '\"')",
+  "get_json_object({0}, concat('$.', {1}))")
+T(
+    "json_to_list",
+    lambda a: (
+        f"CASE json_type({a[0]}) WHEN 'ARRAY' THEN CAST({a[0]} AS JSON[]) "
+        f"WHEN 'OBJECT' THEN list_transform(json_keys({a[0]}), lambda k: "
+        + (f"json_array(k, json_extract({a[0]}, '$.\"' || k || '\"'))" if a[1] == "TRUE"
+           else f"json_object(k, json_extract({a[0]}, '$.\"' || k || '\"'))")
+        + f") WHEN 'NULL' THEN NULL ELSE [{a[0]}] END"
+    ),
+)
+T("json_object", "json_object({args})", "to_json(named_struct({args}))")
+T("json_strip_nulls", "{0}", "{0}")
+T(
+    "json_array_contains",
+    lambda a: (
+        f"list_contains(list_transform(CAST({a[0]} AS JSON[]), lambda x: "
+        + ("lower(" if a[2] == "TRUE" else "(")
+        + f"json_extract_string(x, '$'))), "
+        + (f"lower({a[1]}))" if a[2] == "TRUE" else f"{a[1]})")
+    ),
+)
+T(
+    "has_dynamic",
+    lambda a: (
+        f"regexp_matches({a[0]}, "
+        + ("'(?i)' || " if a[3] == "FALSE" else "")
+        + ("'(^|[^0-9A-Za-z])' || " if a[2] in ("'has'", "'hasprefix'") else "")
+        + f"regexp_escape({a[1]})"
+        + (" || '($|[^0-9A-Za-z])'" if a[2] in ("'has'", "'hassuffix'") else "")
+        + ")"
+    ),
+)
+T(
+    "has_any_dynamic",
+    lambda a: (
+        f"{'list_bool_and' if a[2] == 'TRUE' else 'list_bool_or'}(list_transform(CAST({a[1]} AS JSON[]), "
+        f"lambda t: regexp_matches({a[0]}, '(?i)(^|[^0-9A-Za-z])' || regexp_escape(json_extract_string(t, '$')) "
+        f"|| '($|[^0-9A-Za-z])')))"
+    ),
+)
+T("ilike", "ilike_escape({0}, {1}, '\\')", "({0} ILIKE {1})")
+T("struct_pack", lambda a: "{" + ", ".join(f"{a[i]}: {a[i + 1]}" for i in range(0, len(a), 2)) + "}",
+  "named_struct({args})")
+T("struct_get", "struct_extract({0}, {1})", lambda a: f"{a[0]}.{a[1].strip(chr(39))}")
+
+
+# ------------------------------------------------------------------ conversion functions
+
+
+def _convert(t: KType) -> FunctionSpec:
+    def lower(ctx: Ctx, args: list[Arg]) -> exp.Expression:
+        return to_type(args[0], t)
+
+    return FunctionSpec(f"to{t.value}", 1, 1, t, lower, naming="first_arg")
+
+
+add(FunctionSpec("tostring", 1, 1, KType.STRING, lambda c, a: to_string(a[0]), naming="first_arg"))
+add(FunctionSpec("toint", 1, 1, KType.INT, lambda c, a: to_type(a[0], KType.INT), naming="first_arg"))
+add(FunctionSpec("tolong", 1, 1, KType.LONG, lambda c, a: to_type(a[0], KType.LONG), naming="first_arg"))
+add(FunctionSpec("toreal", 1, 1, KType.REAL, lambda c, a: to_type(a[0], KType.REAL),
+                 aliases=("todouble",), naming="first_arg"))
+add(FunctionSpec("tobool", 1, 1, KType.BOOL, lambda c, a: to_type(a[0], KType.BOOL),
+                 aliases=("toboolean",), naming="first_arg"))
+add(FunctionSpec("todatetime", 1, 1, KType.DATETIME, lambda c, a: to_type(a[0], KType.DATETIME),
+                 naming="first_arg"))
+add(FunctionSpec("totimespan", 1, 1, KType.TIMESPAN, lambda c, a: to_type(a[0], KType.TIMESPAN),
+                 aliases=("totime",), naming="first_arg"))
+add(FunctionSpec("toguid", 1, 1, KType.GUID, lambda c, a: to_type(a[0], KType.GUID), naming="first_arg"))
+add(FunctionSpec("todecimal", 1, 1, KType.DECIMAL, lambda c, a: to_type(a[0], KType.DECIMAL),
+                 naming="first_arg"))
+
+
+def _parse_json(ctx: Ctx, args: list[Arg]) -> exp.Expression:
+    a = args[0]
+    if a.type is KType.DYNAMIC:
+        return a.sql
+    if a.type is not KType.STRING:
+        return to_type(a, KType.DYNAMIC)
+    return fn("parse_json", a.sql)
+
+
+T("parse_json", "CASE WHEN json_valid({0}) THEN json({0}) ELSE to_json({0}) END", "{0}")
+add(FunctionSpec("parse_json", 1, 1, KType.DYNAMIC, _parse_json,
+                 aliases=("parsejson", "todynamic", "toobject"), naming="first_arg"))
+
+
+# ------------------------------------------------------------------ null and emptiness
+
+
+def _isnull(ctx: Ctx, args: list[Arg]) -> exp.Expression:
+    a = args[0]
+    if a.type is KType.DYNAMIC:
+        return exp.Or(this=exp.Is(this=a.sql, expression=exp.Null()),
+                      expression=exp.EQ(this=fn("json_type", a.sql), expression=lit("NULL")))
+    if a.type is KType.STRING:
+        return exp.false() if not isinstance(a.sql, exp.Null) else exp.true()
+    return exp.Is(this=a.sql, expression=exp.Null())
+
+
+def _isempty(ctx: Ctx, args: list[Arg]) -> exp.Expression:
+    a = args[0]
+    if a.type is KType.STRING:
+        return exp.Paren(this=exp.Or(this=exp.Is(this=a.sql, expression=exp.Null()),
+                                     expression=exp.EQ(this=a.sql, expression=lit(""))))
+    if a.type is KType.DYNAMIC:
+        s = to_string(a)
+        return exp.EQ(this=s, expression=lit(""))
+    return exp.Is(this=a.sql, expression=exp.Null())
+
+
+T("json_type", "json_type({0})", "'OBJECT'")
+add(FunctionSpec("isnull", 1, 1, KType.BOOL, _isnull))
+add(FunctionSpec("isnotnull", 1, 1, KType.BOOL, lambda c, a: exp.Not(this=exp.Paren(this=_isnull(c, a))),
+                 aliases=("notnull",)))
+add(FunctionSpec("isempty", 1, 1, KType.BOOL, _isempty))
+add(FunctionSpec("isnotempty", 1, 1, KType.BOOL, lambda c, a: exp.Not(this=exp.Paren(this=_isempty(c, a))),
+                 aliases=("notempty",)))
+
+
+# ------------------------------------------------------------------ bin
+
+
+def _bin(ctx: Ctx, args: list[Arg]) -> exp.Expression:
+    v, size = args
+    if v.type is KType.DATETIME:
+        if size.type is not KType.TIMESPAN:
+            return ctx.error(D.type_error("bin() of a datetime needs a timespan size", size.span))
+        width = exp.Mul(this=size.sql, expression=lit(100))
+        ns = epoch_ns(v.sql)
+        return fn("from_epoch_ns", exp.Mul(this=fn("floor_div", ns, width), expression=width.copy()))
+    if v.type is KType.TIMESPAN or v.type in (KType.LONG, KType.INT):
+        if size.type is KType.REAL:
+            return exp.Mul(this=exp.Floor(this=exp.Div(this=cast(v.sql, KType.REAL), expression=size.sql)),
+                           expression=size.sql)
+        return exp.Mul(this=fn("floor_div", v.sql, size.sql), expression=size.sql)
+    if v.type in (KType.REAL, KType.DECIMAL):
+        return exp.Mul(this=exp.Floor(this=exp.Div(this=v.sql, expression=size.sql)), expression=size.sql)
+    if v.type is KType.NULL:
+        return exp.Null()
+    return ctx.error(D.type_error(f"bin() cannot round a {v.type} value", v.span))
+
+
+def _bin_type(args: list[Arg]) -> KType:
+    t = args[0].type
+    if t is KType.INT and args[1].type is KType.REAL:
+        return KType.REAL
+    if t is KType.INT:
+        return KType.LONG
+    return t
+
+
+# integer floor division (exact on nanoseconds, which doubles are not)
+T("floor_div", "(({0}) // ({1}) - CASE WHEN ({0}) % ({1}) < 0 THEN 1 ELSE 0 END)",
+  "CAST(floor(({0}) / ({1})) AS BIGINT)")
+add(FunctionSpec("bin", 2, 2, _bin_type, _bin, aliases=("floor",), naming="first_arg"))
+
+
+def _bin_at(ctx: Ctx, args: list[Arg]) -> exp.Expression:
+    v, size, at = args
+    if v.type is KType.DATETIME:
+        width = exp.Mul(this=size.sql, expression=lit(100))
+        off = epoch_ns(at.sql)
+        ns = exp.Sub(this=epoch_ns(v.sql), expression=off)
+        return fn("from_epoch_ns", exp.Add(this=exp.Mul(this=fn("floor_div", ns, width), expression=width.copy()),
+                                           expression=off.copy()))
+    shifted = exp.Sub(this=v.sql, expression=at.sql)
+    if v.type in (KType.REAL, KType.DECIMAL) or size.type is KType.REAL:
+        base = exp.Mul(this=exp.Floor(this=exp.Div(this=shifted, expression=size.sql)), expression=size.sql)
+    else:
+        base = exp.Mul(this=fn("floor_div", shifted, size.sql), expression=size.sql)
+    return exp.Add(this=base, expression=at.sql)
+
+
+add(FunctionSpec("bin_at", 3, 3, _bin_type, _bin_at, naming="first_arg"))
+
+
+# ------------------------------------------------------------------ relational helpers (lowering)
+T("index_series", "unnest(range(0, {0}))", "explode(sequence(0, {0} - 1))")
+T("unnest_list", "unnest({0})", "explode({0})")
+T("list_head", "list_slice({0}, 1, {1})", "slice({0}, 1, {1})")
+T("list_indexes", lambda a: "range(0, greatest(" + ", ".join(f"len({x})" for x in a) + ", 0))"
+  if len(a) > 1 else f"range(0, len({a[0]}))")

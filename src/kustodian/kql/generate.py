@@ -1,0 +1,104 @@
+"""Generators: the dialect-neutral SELECT -> SQL text for one engine.
+
+A dialect is data: a sqlglot dialect subclass whose TRANSFORMS render the `KqlFn` operations
+from the function families' template tables, plus a type mapping.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.dialects.spark import Spark
+
+from kustodian.kql import diagnostics as D
+from kustodian.kql.functions import templates
+from kustodian.kql.functions.base import render_template
+from kustodian.kql.sqlnodes import KqlAggFn, KqlFn, parenthesize
+
+DIALECTS = ("duckdb", "spark")
+
+
+class MissingTranslation(Exception):
+    def __init__(self, op: str, dialect: str) -> None:
+        super().__init__(op)
+        self.op = op
+        self.dialect = dialect
+
+
+def _renderer(dialect: str) -> Any:
+    def render(gen: Any, e: exp.Expression) -> str:
+        table = templates(dialect)
+        op = e.this if isinstance(e.this, str) else e.this.name
+        t = table.get(op)
+        if t is None:
+            if dialect == "duckdb" or op in _PLAIN:
+                args = ", ".join(gen.sql(a) for a in e.expressions)
+                return f"{op}({args})"
+            raise MissingTranslation(op, dialect)
+        return render_template(t, [_operand(gen, a) for a in e.expressions])
+
+    return render
+
+
+_ATOMS = (exp.Column, exp.Literal, exp.Null, exp.Boolean, exp.Paren, exp.Func, exp.Cast,
+          exp.Placeholder, exp.Subquery, exp.Case, exp.Window, exp.Struct)
+
+
+def _operand(gen: Any, a: exp.Expression) -> str:
+    """An argument's SQL, parenthesized unless it is atomic (templates splice it)."""
+    sql: str = gen.sql(a)
+    return sql if isinstance(a, _ATOMS) else f"({sql})"
+
+
+# operations that have the same name and meaning in every dialect
+_PLAIN = frozenset({"json_object"})
+
+
+class KustoDuckDB(DuckDB):
+    class Generator(DuckDB.Generator):  # type: ignore[misc]
+        TRANSFORMS = {
+            **DuckDB.Generator.TRANSFORMS,
+            KqlFn: _renderer("duckdb"),
+            KqlAggFn: _renderer("duckdb"),
+        }
+
+
+class KustoSpark(Spark):
+    class Generator(Spark.Generator):  # type: ignore[misc]
+        TRANSFORMS = {
+            **Spark.Generator.TRANSFORMS,
+            KqlFn: _renderer("spark"),
+            KqlAggFn: _renderer("spark"),
+        }
+        TYPE_MAPPING = {
+            **Spark.Generator.TYPE_MAPPING,
+            exp.DataType.Type.TIMESTAMP_NS: "TIMESTAMP",
+            exp.DataType.Type.JSON: "STRING",
+            exp.DataType.Type.UUID: "STRING",
+        }
+
+
+@cache
+def dialect_class(name: str) -> type:
+    return {"duckdb": KustoDuckDB, "spark": KustoSpark}[name]
+
+
+def generate(select: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
+    """SQL text of a lowered query for one dialect.
+
+    Raises:
+        KqlError: when an operation has no translation for the dialect.
+    """
+    if dialect not in DIALECTS:
+        raise D.KqlError([D.engine_error(f"unknown dialect '{dialect}'", "use duckdb or spark")])
+    try:
+        parenthesize(select)
+        sql: str = select.sql(dialect=dialect_class(dialect), identify=True, pretty=pretty)
+    except MissingTranslation as e:
+        raise D.KqlError([D.Diagnostic(
+            "KQL3002", f"'{e.op}' has no {e.dialect} translation yet", D.NO_SPAN,
+            "run this query on DuckDB (the default engine)")]) from None
+    return sql
