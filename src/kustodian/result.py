@@ -61,7 +61,9 @@ def to_rows(table: pa.Table, types: list[KType]) -> list[list[Any]]:
 
 def _column_values(arr: pa.ChunkedArray, t: KType) -> list[Any]:
     if t is KType.DATETIME:
-        ints = arr.cast(pa.int64()).to_pylist() if pa.types.is_timestamp(arr.type) else arr.to_pylist()
+        ints = (
+            arr.cast(pa.int64()).to_pylist() if pa.types.is_timestamp(arr.type) else arr.to_pylist()
+        )
         if pa.types.is_timestamp(arr.type) and arr.type.unit != "ns":
             scale = {"s": 10**9, "ms": 10**6, "us": 10**3}[arr.type.unit]
             ints = [None if v is None else v * scale for v in ints]
@@ -72,7 +74,10 @@ def _column_values(arr: pa.ChunkedArray, t: KType) -> list[Any]:
     if t is KType.DYNAMIC:
         return [None if v is None else _load(v) for v in values]
     if t in (KType.GUID, KType.DECIMAL):
-        return [None if v is None else _decimal_text(v) if t is KType.DECIMAL else str(v) for v in values]
+        return [
+            None if v is None else _decimal_text(v) if t is KType.DECIMAL else str(v)
+            for v in values
+        ]
     if t is KType.STRING:
         return ["" if v is None else v for v in values]
     if t is KType.REAL:

@@ -95,15 +95,24 @@ def _case(file: str, line: int, name: str, query: str, body: list[str]) -> Case:
 
 def values_equal(expected: Any, actual: Any) -> bool:
     if isinstance(expected, float) or isinstance(actual, float):
-        if expected is None or actual is None or isinstance(expected, str) or isinstance(actual, str):
+        if (
+            expected is None
+            or actual is None
+            or isinstance(expected, str)
+            or isinstance(actual, str)
+        ):
             return expected == actual
         if math.isnan(expected) and math.isnan(actual):
             return True
         return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-12)
     if isinstance(expected, list) and isinstance(actual, list):
-        return len(expected) == len(actual) and all(values_equal(a, b) for a, b in zip(expected, actual))
+        return len(expected) == len(actual) and all(
+            values_equal(a, b) for a, b in zip(expected, actual)
+        )
     if isinstance(expected, dict) and isinstance(actual, dict):
-        return expected.keys() == actual.keys() and all(values_equal(expected[k], actual[k]) for k in expected)
+        return expected.keys() == actual.keys() and all(
+            values_equal(expected[k], actual[k]) for k in expected
+        )
     if isinstance(expected, bool) != isinstance(actual, bool):
         return False
     return bool(expected == actual)

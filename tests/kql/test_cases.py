@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kustodian import Workspace
-from kustodian.kql import KqlError, compile
+from kustodian.kql import KqlError
 
 from .casefile import Case, load_cases, rows_equal
 
@@ -30,7 +30,9 @@ def test_case(ws: Workspace, case: Case) -> None:
     if case.error is not None:
         with pytest.raises(KqlError) as info:
             ws.query(case.query, now=NOW)
-        codes = [d.code for d in info.value.diagnostics] + [d.ks_code for d in info.value.diagnostics]
+        codes = [d.code for d in info.value.diagnostics] + [
+            d.ks_code for d in info.value.diagnostics
+        ]
         assert case.error in codes, info.value.render()
         return
     try:

@@ -15,16 +15,30 @@ from kustodian.kql.diagnostics import KqlError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kustodian", description="A self-hosted workspace for Entra ID logs.")
+    p = argparse.ArgumentParser(
+        prog="kustodian", description="A self-hosted workspace for Entra ID logs."
+    )
     sub = p.add_subparsers(dest="command", required=True)
     q = sub.add_parser("query", help="run a KQL query")
     q.add_argument("query", help="the KQL text, or - to read it from standard input")
-    q.add_argument("--workspace", help="workspace directory (default: $KUSTODIAN_WORKSPACE, else in-memory)")
+    q.add_argument(
+        "--workspace", help="workspace directory (default: $KUSTODIAN_WORKSPACE, else in-memory)"
+    )
     q.add_argument("--format", choices=("table", "json", "csv"), default="table")
     q.add_argument("--now", help="pin now() to this ISO 8601 instant, for reproducible results")
-    q.add_argument("--timespan", help="ISO 8601 duration or interval applied to TimeGenerated (PT1H, P7D, start/end)")
-    q.add_argument("--show-sql", action="store_true", help="print the generated SQL instead of running it")
-    q.add_argument("--dialect", choices=("duckdb", "spark"), default="duckdb", help="SQL dialect for --show-sql")
+    q.add_argument(
+        "--timespan",
+        help="ISO 8601 duration or interval applied to TimeGenerated (PT1H, P7D, start/end)",
+    )
+    q.add_argument(
+        "--show-sql", action="store_true", help="print the generated SQL instead of running it"
+    )
+    q.add_argument(
+        "--dialect",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="SQL dialect for --show-sql",
+    )
     return p
 
 
@@ -62,8 +76,14 @@ def cmd_query(args: argparse.Namespace) -> int:
             if path != ":memory:":
                 ws = Workspace.open(path)
                 ws_catalog = ws.catalog
-            for c in compile_all(text, catalog=ws_catalog, dialect=args.dialect, now=now,
-                                 timespan=timespan, pretty=True):
+            for c in compile_all(
+                text,
+                catalog=ws_catalog,
+                dialect=args.dialect,
+                now=now,
+                timespan=timespan,
+                pretty=True,
+            ):
                 print(c.sql + ";")
             return 0
         ws = Workspace.open(path)
@@ -72,7 +92,10 @@ def cmd_query(args: argparse.Namespace) -> int:
         if args.format == "json":
             print(json.dumps(api_error(e), indent=2))
         else:
-            print(e.render() if e.text else "\n".join(d.render(text) for d in e.diagnostics), file=sys.stderr)
+            print(
+                e.render() if e.text else "\n".join(d.render(text) for d in e.diagnostics),
+                file=sys.stderr,
+            )
         return 2
     emit(result, args.format)
     return 0
@@ -83,21 +106,37 @@ def api_error(e: KqlError) -> dict[str, Any]:
     details = []
     for d in e.diagnostics:
         info = d.to_json(e.text)
-        details.append({
-            "code": "SyntaxError" if d.code.startswith("KQL1") else "SemanticError",
-            "message": d.message,
-            "innererror": {"code": d.code, "ksCode": d.ks_code, "message": d.message,
-                           "line": info["line"], "pos": info["pos"], "hint": d.hint},
-        })
-    return {"error": {"code": "BadArgumentError", "message": "The request had some invalid properties",
-                      "details": details}}
+        details.append(
+            {
+                "code": "SyntaxError" if d.code.startswith("KQL1") else "SemanticError",
+                "message": d.message,
+                "innererror": {
+                    "code": d.code,
+                    "ksCode": d.ks_code,
+                    "message": d.message,
+                    "line": info["line"],
+                    "pos": info["pos"],
+                    "hint": d.hint,
+                },
+            }
+        )
+    return {
+        "error": {
+            "code": "BadArgumentError",
+            "message": "The request had some invalid properties",
+            "details": details,
+        }
+    }
 
 
 def emit(result: Any, fmt: str) -> None:
     tables = [result, *result.tables]
     if fmt == "json":
-        doc: dict[str, Any] = {"tables": [t.to_api("PrimaryResult" if i == 0 else f"Table_{i}")
-                                          for i, t in enumerate(tables)]}
+        doc: dict[str, Any] = {
+            "tables": [
+                t.to_api("PrimaryResult" if i == 0 else f"Table_{i}") for i, t in enumerate(tables)
+            ]
+        }
         if result.render:
             doc["render"] = result.render
         print(json.dumps(doc, indent=2, ensure_ascii=False))
@@ -131,7 +170,9 @@ def format_table(columns: list[tuple[str, str]], rows: list[list[Any]], limit: i
     line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
     out = [line, "  ".join("-" * w for w in widths)]
     for r in body:
-        out.append("  ".join((c if len(c) <= 60 else c[:57] + "...").ljust(w) for c, w in zip(r, widths)))
+        out.append(
+            "  ".join((c if len(c) <= 60 else c[:57] + "...").ljust(w) for c, w in zip(r, widths))
+        )
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(out)
 

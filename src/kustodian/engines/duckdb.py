@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import duckdb
@@ -52,10 +53,8 @@ class DuckDBEngine:
             self.con.execute("SET lock_configuration = true")
 
     def _try(self, stmt: str) -> None:
-        try:
+        with contextlib.suppress(duckdb.Error):  # a setting this DuckDB version does not have
             self.con.execute(stmt)
-        except duckdb.Error:
-            pass  # a setting this DuckDB version does not have
 
     def run(self, compiled: CompiledQuery) -> pa.Table:
         """Execute and return the rows as Arrow; engine errors become a KqlError."""
@@ -82,7 +81,9 @@ def _first_line(msg: str) -> str:
 
 def _engine_hint(msg: str) -> str | None:
     if "Conversion Error" in msg:
-        return "a value could not be converted; check types with getschema or use the to*() functions"
+        return (
+            "a value could not be converted; check types with getschema or use the to*() functions"
+        )
     if "Out of Memory" in msg:
         return "narrow the query (a time range, fewer columns) or summarize earlier"
     return None

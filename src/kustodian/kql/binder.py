@@ -34,7 +34,7 @@ from kustodian.kql.functions.base import (
     to_type,
 )
 from kustodian.kql.literals import parse_datetime_ns, parse_guid, parse_timespan_ticks
-from kustodian.kql.sqlnodes import epoch_ns, KqlFn, cast, col, fn, lit, null_of
+from kustodian.kql.sqlnodes import KqlFn, cast, col, epoch_ns, fn, lit, null_of
 from kustodian.kql.types import KType, numeric_result, type_from_name
 
 
@@ -162,6 +162,7 @@ class Binder:
         self.uses_now = False
         self.functions = registry()
         self._fresh = 0
+        self.node_names: dict[int, str] = {}  # names given by `as`, for union withsource
 
     # -------------------------------------------------------------- diagnostics
     def error(self, diag: Diagnostic) -> None:
@@ -194,8 +195,13 @@ class Binder:
             except BindAbort:
                 continue
         if not results and not self.diagnostics:
-            self.error(D.syntax("the query has no tabular expression to run", Span(0, len(self.text)),
-                                "end the query with an expression such as 'T | take 10'"))
+            self.error(
+                D.syntax(
+                    "the query has no tabular expression to run",
+                    Span(0, len(self.text)),
+                    "end the query with an expression such as 'T | take 10'",
+                )
+            )
         return results
 
     _render: dict[str, Any] | None = None
@@ -208,11 +214,17 @@ class Binder:
         if isinstance(value, S.TabularExpr):
             env.values[stmt.name] = self.bind_tabular(value.query, env)
             return
-        if isinstance(value, S.Name) and env.lookup(value.name) is None and self._is_table_name(value.name):
+        if (
+            isinstance(value, S.Name)
+            and env.lookup(value.name) is None
+            and self._is_table_name(value.name)
+        ):
             env.values[stmt.name] = self.bind_tabular(S.TableRef(value.span, value.name), env)
             return
         if isinstance(value, S.Call) and self._is_tabular_call(value, env):
-            env.values[stmt.name] = self.bind_tabular(S.TableCall(value.span, value.name, value.args), env)
+            env.values[stmt.name] = self.bind_tabular(
+                S.TableCall(value.span, value.name, value.args), env
+            )
             return
         arg = self.bind_expr(value, RowScope(None), env)
         env.values[stmt.name] = arg
@@ -287,7 +299,9 @@ class Binder:
             return self.call_lambda_tabular(bound, [], t.span, env)
         table = self.catalog.get(t.name)
         if table is None:
-            names = self.catalog.names() + [n for n in env.names() if isinstance(env.lookup(n), P.Node)]
+            names = self.catalog.names() + [
+                n for n in env.names() if isinstance(env.lookup(n), P.Node)
+            ]
             raise self.fatal(D.unknown_table(t.name, t.span, names))
         return self.scan(table.name)
 
@@ -344,12 +358,25 @@ class Binder:
         self, lam: Lambda, args: list[S.Expr], span: Span, env: Env, scope: RowScope
     ) -> Env:
         params = lam.node.params
-        if len(args) > len(params) or len(args) < sum(1 for p in params if p.default is None):
+        by_param: dict[str, S.Expr] = {}
+        positional = [a for a in args if not isinstance(a, S.NamedArg)]
+        for i, a in enumerate(positional):
+            if i < len(params):
+                by_param[params[i].name] = a
+        for a in args:
+            if isinstance(a, S.NamedArg):
+                if all(p.name != a.name for p in params):
+                    raise self.fatal(
+                        D.type_error(f"function '{lam.name}' has no parameter '{a.name}'", a.span)
+                    )
+                by_param[a.name] = a.value
+        missing = [p.name for p in params if p.default is None and p.name not in by_param]
+        if len(positional) > len(params) or missing:
             raise self.fatal(D.wrong_arg_count(lam.name, len(args), str(len(params)), span))
         inner = lam.env.child()
-        for i, p in enumerate(params):
-            if i < len(args):
-                a = args[i]
+        for p in params:
+            if p.name in by_param:
+                a = by_param[p.name]
                 if p.type == "table" or (p.schema is not None):
                     inner.values[p.name] = self.tabular_arg(a, env)
                 elif isinstance(a, S.TabularExpr):
@@ -357,7 +384,11 @@ class Binder:
                 else:
                     value = self.bind_expr(a, scope, env)
                     declared = type_from_name(p.type) if p.type else None
-                    if declared is not None and declared is not value.type and value.type is not KType.NULL:
+                    if (
+                        declared is not None
+                        and declared is not value.type
+                        and value.type is not KType.NULL
+                    ):
                         value = Arg(to_type(value, declared), declared, value.span, value.const)
                     inner.values[p.name] = value
             else:
@@ -377,8 +408,12 @@ class Binder:
         if n == 0:
             raise self.fatal(D.syntax("datatable needs at least one column", t.span))
         if len(t.values) % n:
-            raise self.fatal(D.syntax(
-                f"datatable has {len(t.values)} values, not a multiple of its {n} columns", t.span))
+            raise self.fatal(
+                D.syntax(
+                    f"datatable has {len(t.values)} values, not a multiple of its {n} columns",
+                    t.span,
+                )
+            )
         rows = []
         for r in range(0, len(t.values), n):
             row = []
@@ -391,7 +426,11 @@ class Binder:
 
     def coerce_value(self, a: Arg, ty: KType, what: str) -> exp.Expression:
         if a.type is ty:
-            return cast(a.sql, ty) if ty in (KType.INT, KType.LONG, KType.REAL, KType.DECIMAL) else a.sql
+            return (
+                cast(a.sql, ty)
+                if ty in (KType.INT, KType.LONG, KType.REAL, KType.DECIMAL)
+                else a.sql
+            )
         if a.type is KType.NULL:
             return null_of(ty)
         if ty.is_numeric and a.type.is_numeric:
@@ -404,7 +443,11 @@ class Binder:
             return to_bool(a)
         if ty is KType.REAL and a.type is KType.STRING:
             return to_real(a)
-        self.error(D.type_error(f"value of type {a.type} does not fit column '{what}' of type {ty}", a.span))
+        self.error(
+            D.type_error(
+                f"value of type {a.type} does not fit column '{what}' of type {ty}", a.span
+            )
+        )
         return null_of(ty)
 
     def bind_print(self, t: S.Print, env: Env) -> P.Node:
@@ -429,7 +472,9 @@ class Binder:
         if kind is KType.DATETIME:
             hi_sql = hi.sql if hi.type is KType.DATETIME else None
             if hi_sql is None:
-                raise self.fatal(D.type_error("range from a datetime must go to a datetime", t.stop.span))
+                raise self.fatal(
+                    D.type_error("range from a datetime must go to a datetime", t.stop.span)
+                )
             start = epoch_ns(lo.sql)
             stop = epoch_ns(hi_sql)
             step_sql = exp.Mul(this=step.sql, expression=lit(100))
@@ -504,8 +549,14 @@ class Binder:
         self.check_unique(items, op.span)
         return P.Project(make_schema(items), node, tuple(exprs))
 
-    def assign_tuple(self, a: S.Assign, scope: RowScope, env: Env,
-                     items: list[tuple[str, KType]], exprs: list[exp.Expression]) -> None:
+    def assign_tuple(
+        self,
+        a: S.Assign,
+        scope: RowScope,
+        env: Env,
+        items: list[tuple[str, KType]],
+        exprs: list[exp.Expression],
+    ) -> None:
         raise self.fatal(D.unsupported("assigning to a tuple of names", a.span))
 
     def storable(self, t: KType) -> KType:
@@ -559,8 +610,9 @@ class Binder:
             current = P.Project(make_schema(cols), node, tuple(exprs))
         return current
 
-    def inline(self, sql: exp.Expression, current: P.Node, base: P.Node,
-               exprs: list[exp.Expression]) -> exp.Expression:
+    def inline(
+        self, sql: exp.Expression, current: P.Node, base: P.Node, exprs: list[exp.Expression]
+    ) -> exp.Expression:
         """Rewrite references to columns of `current` (a projection of `base`) to their
         definitions, so that one extend with several dependent items is one SELECT."""
         if current is base:
@@ -628,8 +680,9 @@ class Binder:
         keys = self.sort_keys(node, op.keys, env)
         return P.Sort(node.schema, node, keys)
 
-    def sort_keys(self, node: P.Node, keys: tuple[S.SortKey, ...], env: Env
-                  ) -> tuple[tuple[exp.Expression, bool, bool], ...]:
+    def sort_keys(
+        self, node: P.Node, keys: tuple[S.SortKey, ...], env: Env
+    ) -> tuple[tuple[exp.Expression, bool, bool], ...]:
         out = []
         scope = RowScope(node)
         for k in keys:
@@ -650,9 +703,13 @@ class Binder:
 
     def op_Distinct(self, node: P.Node, op: S.Distinct, env: Env) -> P.Node:
         if len(op.items) == 1 and isinstance(op.items[0], S.Star):
-            proj: P.Node = P.Project(node.schema, node, tuple(col(c.sql) for c in node.schema), False)
+            proj: P.Node = P.Project(
+                node.schema, node, tuple(col(c.sql) for c in node.schema), False
+            )
         else:
-            proj = self.op_Project(node, S.Project(op.span, tuple(S.Assign(None, e, e.span) for e in op.items)), env)
+            proj = self.op_Project(
+                node, S.Project(op.span, tuple(S.Assign(None, e, e.span) for e in op.items)), env
+            )
         return P.Distinct(proj.schema, proj)
 
     def op_Serialize(self, node: P.Node, op: S.Serialize, env: Env) -> P.Node:
@@ -663,6 +720,7 @@ class Binder:
 
     def op_As(self, node: P.Node, op: S.As, env: Env) -> P.Node:
         env.values[op.name] = node
+        self.node_names[id(node)] = op.name
         return node
 
     def op_Render(self, node: P.Node, op: S.Render, env: Env) -> P.Node:
@@ -674,20 +732,42 @@ class Binder:
         return node
 
     def op_GetSchema(self, node: P.Node, op: S.GetSchema, env: Env) -> P.Node:
-        schema = make_schema([("ColumnName", KType.STRING), ("ColumnOrdinal", KType.INT),
-                              ("DataType", KType.STRING), ("ColumnType", KType.STRING)])
+        schema = make_schema(
+            [
+                ("ColumnName", KType.STRING),
+                ("ColumnOrdinal", KType.INT),
+                ("DataType", KType.STRING),
+                ("ColumnType", KType.STRING),
+            ]
+        )
         rows = []
         for i, c in enumerate(node.schema):
-            rows.append((lit(c.name), cast(lit(i), KType.INT), lit(_DOTNET_TYPES[c.type]), lit(c.type.value)))
+            rows.append(
+                (
+                    lit(c.name),
+                    cast(lit(i), KType.INT),
+                    lit(_DOTNET_TYPES[c.type]),
+                    lit(c.type.value),
+                )
+            )
         if not rows:
-            return P.Filter(schema, P.Values(schema, ((lit(""), cast(lit(0), KType.INT), lit(""), lit("")),)), exp.false())
+            return P.Filter(
+                schema,
+                P.Values(schema, ((lit(""), cast(lit(0), KType.INT), lit(""), lit("")),)),
+                exp.false(),
+            )
         return P.Values(schema, tuple(rows))
 
     def op_Invoke(self, node: P.Node, op: S.Invoke, env: Env) -> P.Node:
         target = env.lookup(op.call.name)
         if not isinstance(target, Lambda):
-            raise self.fatal(D.unknown_function(op.call.name, op.call.name_span, [
-                n for n in env.names() if isinstance(env.lookup(n), Lambda)]))
+            raise self.fatal(
+                D.unknown_function(
+                    op.call.name,
+                    op.call.name_span,
+                    [n for n in env.names() if isinstance(env.lookup(n), Lambda)],
+                )
+            )
         params = target.node.params
         if not params:
             raise self.fatal(D.wrong_arg_count(op.call.name, 1, "0", op.call.span))
@@ -696,7 +776,7 @@ class Binder:
         return self.call_lambda_tabular(target, args, op.call.span, inner_env)
 
     # summarize, join, union, mv-expand, parse, lookup, make-series live in binder_ops.py
-    from kustodian.kql.binder_ops import (  # noqa: E402
+    from kustodian.kql.binder_ops import (
         op_Join,
         op_Lookup,
         op_MakeSeries,
@@ -713,7 +793,7 @@ class Binder:
         """The name Kusto gives an unnamed expression: a column's own name, a path `a_b`,
         or the first argument's name for functions such as bin() and tostring()."""
         if isinstance(e, S.Name):
-            return e.name
+            return None if arg is not None and arg.source is not e else e.name
         if isinstance(e, S.Member):
             base = self.derived_name(e.base)
             return f"{base}_{e.name}" if base else e.name
@@ -734,7 +814,9 @@ class Binder:
     def bind_expr(self, e: S.Expr, scope: RowScope, env: Env) -> Arg:
         method = _EXPR_METHODS.get(type(e))
         if method is None:
-            self.error(D.unsupported(f"the expression '{self.text[e.span.start:e.span.end]}'", e.span))
+            self.error(
+                D.unsupported(f"the expression '{self.text[e.span.start : e.span.end]}'", e.span)
+            )
             return Arg(exp.Null(), KType.NULL, e.span, None)
         return method(self, e, scope, env)
 
@@ -772,12 +854,20 @@ class Binder:
         if t is KType.DATETIME:
             ns = parse_datetime_ns(raw)
             if ns is None:
-                self.error(D.bad_literal(f"datetime({raw})", span, "use ISO 8601, e.g. datetime(2024-01-31 13:45:00)"))
+                self.error(
+                    D.bad_literal(
+                        f"datetime({raw})", span, "use ISO 8601, e.g. datetime(2024-01-31 13:45:00)"
+                    )
+                )
             return self.datetime_arg(ns, span)
         if t is KType.TIMESPAN:
             ticks = parse_timespan_ticks(raw)
             if ticks is None:
-                self.error(D.bad_literal(f"timespan({raw})", span, "e.g. timespan(1.02:03:04) or timespan(5m)"))
+                self.error(
+                    D.bad_literal(
+                        f"timespan({raw})", span, "e.g. timespan(1.02:03:04) or timespan(5m)"
+                    )
+                )
                 return Arg(null_of(t), t, span, None)
             return Arg(lit(ticks), t, span, ticks)
         if t is KType.GUID:
@@ -796,8 +886,12 @@ class Binder:
         low = raw.lower().replace(" ", "")
         try:
             if t in (KType.REAL, KType.DECIMAL):
-                val_f = {"nan": float("nan"), "+inf": float("inf"), "inf": float("inf"),
-                         "-inf": float("-inf")}.get(low)
+                val_f = {
+                    "nan": float("nan"),
+                    "+inf": float("inf"),
+                    "inf": float("inf"),
+                    "-inf": float("-inf"),
+                }.get(low)
                 value: Any = val_f if val_f is not None else float(raw)
             else:
                 value = int(raw, 0)
@@ -819,7 +913,7 @@ class Binder:
             return Arg(col(c.sql), c.type, e.span, NOT_CONST, e)
         bound = env.lookup(e.name)
         if isinstance(bound, Arg):
-            return Arg(bound.sql.copy(), bound.type, e.span, bound.const, e)
+            return Arg(bound.sql.copy(), bound.type, e.span, bound.const)
         if isinstance(bound, P.Node):
             return Arg(PlanRef(this=bound, mode="table"), KType.DYNAMIC, e.span, NOT_CONST, e)
         if isinstance(bound, Lambda) and not bound.node.params:
@@ -850,7 +944,11 @@ class Binder:
     # -- dynamic access
     def expr_Member(self, e: S.Member | S.Index, scope: RowScope, env: Env) -> Arg:
         # $left.X / $right.X in join conditions
-        if isinstance(e, S.Member) and isinstance(e.base, S.Name) and e.base.name in ("$left", "$right"):
+        if (
+            isinstance(e, S.Member)
+            and isinstance(e.base, S.Name)
+            and e.base.name in ("$left", "$right")
+        ):
             side = scope.left if e.base.name == "$left" else scope.right
             if side is None:
                 self.error(D.syntax(f"'{e.base.name}' is only valid in a join condition", e.span))
@@ -872,13 +970,11 @@ class Binder:
         base = self.bind_expr(node, scope, env)
         if base.type is KType.NULL:
             return Arg(null_of(KType.DYNAMIC), KType.DYNAMIC, e.span, None)
-        if base.type is not KType.DYNAMIC:
-            if base.type is KType.STRING and isinstance(node, S.Name) and all(isinstance(p, str) for p in path):
-                self.error(D.type_error(
-                    f"'{self.text[node.span.start:node.span.end]}' is a string, not dynamic",
-                    node.span, f"parse it first: parse_json({self.text[node.span.start:node.span.end]})"))
-            else:
-                self.error(D.type_error(f"cannot access a property of a {base.type} value", e.span))
+        if base.type is KType.STRING:
+            # Kusto reads a property of a string holding JSON as of its parsed value
+            base = Arg(fn("parse_json", base.sql), KType.DYNAMIC, base.span)
+        elif base.type is not KType.DYNAMIC:
+            self.error(D.type_error(f"cannot access a property of a {base.type} value", e.span))
             return Arg(null_of(KType.DYNAMIC), KType.DYNAMIC, e.span, None)
         return self.json_access(base, path, scope, env, e.span)
 
@@ -952,8 +1048,13 @@ class Binder:
     def expr_Between(self, e: S.Between, scope: RowScope, env: Env) -> Arg:
         from kustodian.kql.operators import bind_between
 
-        return bind_between(self, e, self.bind_expr(e.left, scope, env),
-                            self.bind_expr(e.low, scope, env), self.bind_expr(e.high, scope, env))
+        return bind_between(
+            self,
+            e,
+            self.bind_expr(e.left, scope, env),
+            self.bind_expr(e.low, scope, env),
+            self.bind_expr(e.high, scope, env),
+        )
 
     # -- calls
     def expr_Call(self, e: S.Call, scope: RowScope, env: Env) -> Arg:
@@ -965,18 +1066,28 @@ class Binder:
             return self.call_lambda_scalar(target, list(e.args), e.span, scope, env)
         spec = self.functions.get(e.name)
         if spec is None:
-            spec = self.functions.get(e.name.lower()) if e.name.lower() in _CASE_INSENSITIVE else None
+            spec = (
+                self.functions.get(e.name.lower()) if e.name.lower() in _CASE_INSENSITIVE else None
+            )
         if spec is None:
-            names = list(self.functions) + [n for n in env.names() if isinstance(env.lookup(n), Lambda)]
+            names = list(self.functions) + [
+                n for n in env.names() if isinstance(env.lookup(n), Lambda)
+            ]
             self.error(D.unknown_function(e.name, e.name_span, names))
             return Arg(exp.Null(), KType.NULL, e.span, None)
         if spec.aggregate and not scope.aggregate:
-            self.error(D.type_error(
-                f"'{e.name}' is an aggregation function; use it in summarize", e.name_span,
-                ks="KS200"))
+            self.error(
+                D.type_error(
+                    f"'{e.name}' is an aggregation function; use it in summarize",
+                    e.name_span,
+                    ks="KS200",
+                )
+            )
             return Arg(exp.Null(), KType.NULL, e.span, None)
         if spec.aggregate and scope.in_aggregate:
-            self.error(D.type_error(f"aggregation '{e.name}' inside another aggregation", e.name_span))
+            self.error(
+                D.type_error(f"aggregation '{e.name}' inside another aggregation", e.name_span)
+            )
             return Arg(exp.Null(), KType.NULL, e.span, None)
         return self.call_builtin(spec, e, scope, env)
 
@@ -1001,8 +1112,9 @@ class Binder:
         t = spec.result_type(args)
         return Arg(sql, t, e.span, NOT_CONST, e)
 
-    def call_lambda_scalar(self, lam: Lambda, args: list[S.Expr], span: Span,
-                           scope: RowScope, env: Env) -> Arg:
+    def call_lambda_scalar(
+        self, lam: Lambda, args: list[S.Expr], span: Span, scope: RowScope, env: Env
+    ) -> Arg:
         inner = self.lambda_env(lam, args, span, env, scope)
         for st in lam.node.body.statements:
             if isinstance(st, S.Let):
@@ -1058,10 +1170,16 @@ def _shift(e: S.Expr, offset: int) -> S.Expr:
 
 
 _DOTNET_TYPES = {
-    KType.BOOL: "System.Boolean", KType.INT: "System.Int32", KType.LONG: "System.Int64",
-    KType.REAL: "System.Double", KType.DECIMAL: "System.Data.SqlTypes.SqlDecimal",
-    KType.STRING: "System.String", KType.DATETIME: "System.DateTime",
-    KType.TIMESPAN: "System.TimeSpan", KType.GUID: "System.Guid", KType.DYNAMIC: "System.Object",
+    KType.BOOL: "System.Boolean",
+    KType.INT: "System.Int32",
+    KType.LONG: "System.Int64",
+    KType.REAL: "System.Double",
+    KType.DECIMAL: "System.Data.SqlTypes.SqlDecimal",
+    KType.STRING: "System.String",
+    KType.DATETIME: "System.DateTime",
+    KType.TIMESPAN: "System.TimeSpan",
+    KType.GUID: "System.Guid",
+    KType.DYNAMIC: "System.Object",
     KType.NULL: "System.Object",
 }
 
@@ -1083,4 +1201,13 @@ _EXPR_METHODS: dict[type, Callable[[Binder, Any, RowScope, Env], Arg]] = {
     S.Lambda: Binder.expr_Lambda,
 }
 
-__all__ = ["BindAbort", "Binder", "Env", "KqlFn", "PlanRef", "RowScope", "make_schema", "numeric_result"]
+__all__ = [
+    "BindAbort",
+    "Binder",
+    "Env",
+    "KqlFn",
+    "PlanRef",
+    "RowScope",
+    "make_schema",
+    "numeric_result",
+]

@@ -62,8 +62,14 @@ def op_Summarize(self: Binder, node: P.Node, op: S.Summarize, env: Env) -> P.Nod
             continue
         arg = self.bind_expr(a.expr, agg_scope, env)
         if not _has_aggregate(arg.sql):
-            self.error(D.type_error("summarize needs an aggregation function here", a.expr.span,
-                                    "e.g. count(), dcount(X), make_set(X)", ks="KS200"))
+            self.error(
+                D.type_error(
+                    "summarize needs an aggregation function here",
+                    a.expr.span,
+                    "e.g. count(), dcount(X), make_set(X)",
+                    ks="KS200",
+                )
+            )
             continue
         name = a.name or _aggregate_name(self, a.expr)
         t = arg.type if arg.type is not KType.NULL else KType.STRING
@@ -119,7 +125,7 @@ def _aggregate_name(self: Binder, e: S.Expr) -> str:
         if spec is not None and spec.aggregate:
             prefix = spec.prefix or spec.name
             arg = self.derived_name(e.args[0]) if e.args else None
-            if spec.name in ("count",):
+            if spec.name == "count" and not e.args:
                 return "count_"
             return f"{prefix}_{arg}" if arg else f"{prefix}_"
     return "Column1"
@@ -147,9 +153,16 @@ def _multi_output(
     return False
 
 
-def _arg_extreme(self: Binder, a: S.Assign, e: S.Call, node: P.Node, env: Env,
-                 key_names: set[str], outputs: list[tuple[str, KType, exp.Expression]],
-                 unpack: list[tuple[str, KType, str | None, str | None]]) -> None:
+def _arg_extreme(
+    self: Binder,
+    a: S.Assign,
+    e: S.Call,
+    node: P.Node,
+    env: Env,
+    key_names: set[str],
+    outputs: list[tuple[str, KType, exp.Expression]],
+    unpack: list[tuple[str, KType, str | None, str | None]],
+) -> None:
     if not e.args:
         self.error(D.wrong_arg_count(e.name, 0, "at least 1", e.span))
         return
@@ -160,7 +173,11 @@ def _arg_extreme(self: Binder, a: S.Assign, e: S.Call, node: P.Node, env: Env,
     for x in e.args[1:]:
         if isinstance(x, S.Star):
             for c in node.schema:
-                if c.name not in key_names and c.name != mname and all(f[0] != c.name for f in fields):
+                if (
+                    c.name not in key_names
+                    and c.name != mname
+                    and all(f[0] != c.name for f in fields)
+                ):
                     fields.append((c.name, c.type, col(c.sql)))
             continue
         if isinstance(x, S.NamedArg):
@@ -177,14 +194,25 @@ def _arg_extreme(self: Binder, a: S.Assign, e: S.Call, node: P.Node, env: Env,
     op = "arg_max" if e.name.lower() in ("arg_max", "argmax") else "arg_min"
     from kustodian.kql.sqlnodes import agg
 
-    outputs.append((struct_name, KType.DYNAMIC, agg(op, fn("struct_pack", *parts), measure.sql)))
+    struct = fn("struct_pack", *parts)
+    # Kusto still returns a row for a group whose measure is always null
+    picked = exp.Coalesce(
+        this=agg(op, struct, measure.sql), expressions=[agg("first_value", struct.copy())]
+    )
+    outputs.append((struct_name, KType.DYNAMIC, picked))
     for i, (fname, t, _) in enumerate(fields):
         unpack.append((fname, t if t is not KType.NULL else KType.STRING, struct_name, f"f{i}"))
 
 
-def _percentiles(self: Binder, a: S.Assign, e: S.Call, node: P.Node, env: Env,
-                 outputs: list[tuple[str, KType, exp.Expression]],
-                 unpack: list[tuple[str, KType, str | None, str | None]]) -> bool:
+def _percentiles(
+    self: Binder,
+    a: S.Assign,
+    e: S.Call,
+    node: P.Node,
+    env: Env,
+    outputs: list[tuple[str, KType, exp.Expression]],
+    unpack: list[tuple[str, KType, str | None, str | None]],
+) -> bool:
     from kustodian.kql.functions.aggregates import percentile_sql
 
     scope = _scope(node)
@@ -208,13 +236,25 @@ def _percentiles(self: Binder, a: S.Assign, e: S.Call, node: P.Node, env: Env,
 # ------------------------------------------------------------------ join and lookup
 
 _JOIN_KINDS = {
-    "innerunique", "inner", "leftouter", "rightouter", "fullouter", "leftanti", "leftantisemi",
-    "rightanti", "rightantisemi", "leftsemi", "rightsemi", "anti", "semi",
+    "innerunique",
+    "inner",
+    "leftouter",
+    "rightouter",
+    "fullouter",
+    "leftanti",
+    "leftantisemi",
+    "rightanti",
+    "rightantisemi",
+    "leftsemi",
+    "rightsemi",
+    "anti",
+    "semi",
 }
 
 
-def _join_keys(self: Binder, on: tuple[S.Expr, ...], left: P.Node, right: P.Node, env: Env
-               ) -> tuple[list[exp.Expression], list[exp.Expression], list[str]]:
+def _join_keys(
+    self: Binder, on: tuple[S.Expr, ...], left: P.Node, right: P.Node, env: Env
+) -> tuple[list[exp.Expression], list[exp.Expression], list[str]]:
     from kustodian.kql.binder import RowScope
 
     lkeys: list[exp.Expression] = []
@@ -263,10 +303,19 @@ def _side(sql: exp.Expression) -> str | None:
 def op_Join(self: Binder, node: P.Node, op: S.Join, env: Env) -> P.Node:
     kind = (op.kind or "innerunique").lower()
     if kind not in _JOIN_KINDS:
-        raise self.fatal(D.syntax(f"unknown join kind '{op.kind}'", op.span,
-                                  "kinds: " + ", ".join(sorted(_JOIN_KINDS))))
-    kind = {"leftantisemi": "leftanti", "rightantisemi": "rightanti", "anti": "leftanti",
-            "semi": "leftsemi"}.get(kind, kind)
+        raise self.fatal(
+            D.syntax(
+                f"unknown join kind '{op.kind}'",
+                op.span,
+                "kinds: " + ", ".join(sorted(_JOIN_KINDS)),
+            )
+        )
+    kind = {
+        "leftantisemi": "leftanti",
+        "rightantisemi": "rightanti",
+        "anti": "leftanti",
+        "semi": "leftsemi",
+    }.get(kind, kind)
     right = self.bind_tabular(op.right, env)
     if not op.on:
         raise self.fatal(D.syntax("join needs 'on' with the columns to match", op.span))
@@ -274,8 +323,14 @@ def op_Join(self: Binder, node: P.Node, op: S.Join, env: Env) -> P.Node:
     return _make_join(node, right, kind, lkeys, rkeys, drop_right_keys=())
 
 
-def _make_join(left: P.Node, right: P.Node, kind: str, lkeys: list[exp.Expression],
-               rkeys: list[exp.Expression], drop_right_keys: tuple[str, ...]) -> P.Node:
+def _make_join(
+    left: P.Node,
+    right: P.Node,
+    kind: str,
+    lkeys: list[exp.Expression],
+    rkeys: list[exp.Expression],
+    drop_right_keys: tuple[str, ...],
+) -> P.Node:
     from kustodian.kql.binder import NameAllocator
 
     alloc = NameAllocator()
@@ -298,13 +353,17 @@ def _make_join(left: P.Node, right: P.Node, kind: str, lkeys: list[exp.Expressio
             names.add(name)
             right_out.append((c, P.Column(name, c.type, alloc.take(name))))
     schema = tuple(o for _, o in left_out) + tuple(o for _, o in right_out)
-    return P.Join(schema, left, right, kind, tuple(lkeys), tuple(rkeys), tuple(left_out), tuple(right_out))
+    return P.Join(
+        schema, left, right, kind, tuple(lkeys), tuple(rkeys), tuple(left_out), tuple(right_out)
+    )
 
 
 def op_Lookup(self: Binder, node: P.Node, op: S.Lookup, env: Env) -> P.Node:
     kind = (op.kind or "leftouter").lower()
     if kind not in ("leftouter", "inner"):
-        raise self.fatal(D.syntax(f"lookup kind must be leftouter or inner, not '{op.kind}'", op.span))
+        raise self.fatal(
+            D.syntax(f"lookup kind must be leftouter or inner, not '{op.kind}'", op.span)
+        )
     right = self.bind_tabular(op.right, env)
     lkeys, rkeys, same = _join_keys(self, op.on, node, right, env)
     return _make_join(node, right, kind, lkeys, rkeys, drop_right_keys=tuple(same))
@@ -316,7 +375,7 @@ def op_Lookup(self: Binder, node: P.Node, op: S.Lookup, env: Env) -> P.Node:
 def op_UnionOp(self: Binder, node: P.Node | None, op: S.UnionOp, env: Env) -> P.Node:
     inputs: list[tuple[str, P.Node]] = []
     if node is not None:
-        inputs.append(("union_arg0", node))
+        inputs.append((self.node_names.get(id(node), "union_arg0"), node))
     for t in op.tables:
         if isinstance(t, S.TableRef) and "*" in t.name:
             rx = re.compile("^" + ".*".join(re.escape(p) for p in t.name.split("*")) + "$")
@@ -331,8 +390,9 @@ def op_UnionOp(self: Binder, node: P.Node | None, op: S.UnionOp, env: Env) -> P.
             inputs.append((t.name, self.bind_table_ref(t, env)))
             continue
         try:
+            bound = self.bind_tabular(t, env)
             name = t.name if isinstance(t, S.TableCall) else f"union_arg{len(inputs)}"
-            inputs.append((name, self.bind_tabular(t, env)))
+            inputs.append((self.node_names.get(id(bound), name), bound))
         except Exception:
             if not op.isfuzzy:
                 raise
@@ -393,7 +453,9 @@ def op_MvExpand(self: Binder, node: P.Node, op: S.MvExpand, env: Env) -> P.Node:
     for item in op.items:
         arg = self.bind_expr(item.expr, scope, env)
         if arg.type is not KType.DYNAMIC:
-            self.error(D.type_error(f"mv-expand needs a dynamic value, not {arg.type}", item.expr.span))
+            self.error(
+                D.type_error(f"mv-expand needs a dynamic value, not {arg.type}", item.expr.span)
+            )
             continue
         name = item.name or self.derived_name(item.expr) or f"Column{len(targets) + 1}"
         t = KType.DYNAMIC
@@ -414,11 +476,24 @@ def op_MvExpand(self: Binder, node: P.Node, op: S.MvExpand, env: Env) -> P.Node:
 
     alloc = NameAllocator([c.sql for c in node.schema])
     passthrough = tuple((c, c) for c in node.schema)
-    elem_cols = [P.Column(f"__e{i}", KType.DYNAMIC, alloc.take(f"__e{i}_x")) for i in range(len(arrays))]
-    idx_col = P.Column(op.item_index, KType.LONG, alloc.take(op.item_index)) if op.item_index else None
-    unnest_schema = tuple(c for c in node.schema) + tuple(elem_cols) + ((idx_col,) if idx_col else ())
-    unnest = P.Unnest(unnest_schema, node, passthrough, tuple(arrays),
-                      tuple(KType.DYNAMIC for _ in arrays), idx_col, limit)
+    elem_cols = [
+        P.Column(f"__e{i}", KType.DYNAMIC, alloc.take(f"__e{i}_x")) for i in range(len(arrays))
+    ]
+    idx_col = (
+        P.Column(op.item_index, KType.LONG, alloc.take(op.item_index)) if op.item_index else None
+    )
+    unnest_schema = (
+        tuple(c for c in node.schema) + tuple(elem_cols) + ((idx_col,) if idx_col else ())
+    )
+    unnest = P.Unnest(
+        unnest_schema,
+        node,
+        passthrough,
+        tuple(arrays),
+        tuple(KType.DYNAMIC for _ in arrays),
+        idx_col,
+        limit,
+    )
     # final projection: replace expanded columns in place, convert to the requested types
     final: list[tuple[str, KType]] = []
     exprs: list[exp.Expression] = []
@@ -506,5 +581,13 @@ def op_MakeSeries(self: Binder, node: P.Node, op: S.MakeSeries, env: Env) -> P.N
     raise self.fatal(D.unsupported("the 'make-series' operator", op.span))
 
 
-__all__ = ["cast", "op_Join", "op_Lookup", "op_MakeSeries", "op_MvExpand", "op_Parse",
-           "op_Summarize", "op_UnionOp"]
+__all__ = [
+    "cast",
+    "op_Join",
+    "op_Lookup",
+    "op_MakeSeries",
+    "op_MvExpand",
+    "op_Parse",
+    "op_Summarize",
+    "op_UnionOp",
+]

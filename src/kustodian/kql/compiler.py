@@ -93,13 +93,15 @@ def compile(query: str, **kwargs: Any) -> CompiledQuery:
     results = compile_all(query, **kwargs)
     first = results[0]
     if len(results) > 1:
-        return CompiledQuery(first.sql, first.params, first.columns, first.render, first.dialect,
-                             results[1:])
+        return CompiledQuery(
+            first.sql, first.params, first.columns, first.render, first.dialect, results[1:]
+        )
     return first
 
 
-def _time_range(timespan: tuple[datetime, datetime] | timedelta | None, now_ns: int
-                ) -> tuple[int, int] | None:
+def _time_range(
+    timespan: tuple[datetime, datetime] | timedelta | None, now_ns: int
+) -> tuple[int, int] | None:
     if timespan is None:
         return None
     if isinstance(timespan, timedelta):

@@ -124,7 +124,9 @@ def unexpected_token(found: str, expected: str, span: Span) -> Diagnostic:
 
 
 def unterminated_string(span: Span) -> Diagnostic:
-    return Diagnostic("KQL1003", "unterminated string literal", span, "close the string with its quote")
+    return Diagnostic(
+        "KQL1003", "unterminated string literal", span, "close the string with its quote"
+    )
 
 
 def bad_literal(text: str, span: Span, hint: str | None = None) -> Diagnostic:
@@ -164,7 +166,9 @@ def wrong_arg_count(name: str, got: int, expected: str, span: Span) -> Diagnosti
     )
 
 
-def type_error(message: str, span: Span, hint: str | None = None, ks: str | None = None) -> Diagnostic:
+def type_error(
+    message: str, span: Span, hint: str | None = None, ks: str | None = None
+) -> Diagnostic:
     return Diagnostic("KQL2005", message, span, hint, ks_code=ks)
 
 
@@ -179,7 +183,9 @@ def not_boolean(found: str, span: Span) -> Diagnostic:
 
 
 def name_conflict(name: str, span: Span) -> Diagnostic:
-    return Diagnostic("KQL2007", f"column '{name}' is defined more than once", span, ks_code="KS107")
+    return Diagnostic(
+        "KQL2007", f"column '{name}' is defined more than once", span, ks_code="KS107"
+    )
 
 
 def not_constant(what: str, span: Span) -> Diagnostic:

@@ -43,8 +43,20 @@ def _renderer(dialect: str) -> Any:
     return render
 
 
-_ATOMS = (exp.Column, exp.Literal, exp.Null, exp.Boolean, exp.Paren, exp.Func, exp.Cast,
-          exp.Placeholder, exp.Subquery, exp.Case, exp.Window, exp.Struct)
+_ATOMS = (
+    exp.Column,
+    exp.Literal,
+    exp.Null,
+    exp.Boolean,
+    exp.Paren,
+    exp.Func,
+    exp.Cast,
+    exp.Placeholder,
+    exp.Subquery,
+    exp.Case,
+    exp.Window,
+    exp.Struct,
+)
 
 
 def _operand(gen: Any, a: exp.Expression) -> str:
@@ -98,7 +110,14 @@ def generate(select: exp.Expression, dialect: str = "duckdb", pretty: bool = Fal
         parenthesize(select)
         sql: str = select.sql(dialect=dialect_class(dialect), identify=True, pretty=pretty)
     except MissingTranslation as e:
-        raise D.KqlError([D.Diagnostic(
-            "KQL3002", f"'{e.op}' has no {e.dialect} translation yet", D.NO_SPAN,
-            "run this query on DuckDB (the default engine)")]) from None
+        raise D.KqlError(
+            [
+                D.Diagnostic(
+                    "KQL3002",
+                    f"'{e.op}' has no {e.dialect} translation yet",
+                    D.NO_SPAN,
+                    "run this query on DuckDB (the default engine)",
+                )
+            ]
+        ) from None
     return sql

@@ -39,26 +39,89 @@ class Token:
 
 # Longest first so that `!~` wins over `!` and `==` over `=`.
 _OPERATORS = sorted(
-    ["==", "!=", "<>", "<=", ">=", "=~", "!~", "=>", "..", "|", "(", ")", "[", "]", "{", "}",
-     ",", ";", ".", "<", ">", "=", "+", "-", "*", "/", "%", ":", "!", "?", "@", "#"],
+    [
+        "==",
+        "!=",
+        "<>",
+        "<=",
+        ">=",
+        "=~",
+        "!~",
+        "=>",
+        "..",
+        "|",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ";",
+        ".",
+        "<",
+        ">",
+        "=",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        ":",
+        "!",
+        "?",
+        "@",
+        "#",
+    ],
     key=len,
     reverse=True,
 )
 
 # Operator words written with dashes, merged into one identifier token.
-DASHED_WORDS = frozenset({
-    "project-away", "project-keep", "project-rename", "project-reorder", "project-smart",
-    "project-by-names", "mv-expand", "mv-apply", "parse-where", "parse-kv", "make-series",
-    "top-nested", "top-hitters", "make-graph", "graph-match", "graph-to-table",
-    "graph-shortest-paths", "graph-mark-components", "make-series",
-})
+DASHED_WORDS = frozenset(
+    {
+        "project-away",
+        "project-keep",
+        "project-rename",
+        "project-reorder",
+        "project-smart",
+        "project-by-names",
+        "mv-expand",
+        "mv-apply",
+        "parse-where",
+        "parse-kv",
+        "make-series",
+        "top-nested",
+        "top-hitters",
+        "make-graph",
+        "graph-match",
+        "graph-to-table",
+        "graph-shortest-paths",
+        "graph-mark-components",
+    }
+)
 
 # `!word` string operators.
-NEGATED_WORDS = frozenset({
-    "contains", "contains_cs", "has", "has_cs", "hasprefix", "hasprefix_cs", "hassuffix",
-    "hassuffix_cs", "startswith", "startswith_cs", "endswith", "endswith_cs", "in", "between",
-    "has_all", "has_any",
-})
+NEGATED_WORDS = frozenset(
+    {
+        "contains",
+        "contains_cs",
+        "has",
+        "has_cs",
+        "hasprefix",
+        "hasprefix_cs",
+        "hassuffix",
+        "hassuffix_cs",
+        "startswith",
+        "startswith_cs",
+        "endswith",
+        "endswith_cs",
+        "in",
+        "between",
+        "has_all",
+        "has_any",
+    }
+)
 
 _TIMESPAN_UNITS: dict[str, int] = {}
 for _names, _ticks in [
@@ -74,10 +137,26 @@ for _names, _ticks in [
         _TIMESPAN_UNITS[_n] = _ticks
 
 # Calls whose argument is raw literal text rather than an expression.
-RAW_LITERAL_WORDS = frozenset({
-    "datetime", "date", "timespan", "time", "guid", "uuid", "uniqueid",
-    "long", "int", "int32", "int64", "real", "double", "decimal", "bool", "boolean",
-})
+RAW_LITERAL_WORDS = frozenset(
+    {
+        "datetime",
+        "date",
+        "timespan",
+        "time",
+        "guid",
+        "uuid",
+        "uniqueid",
+        "long",
+        "int",
+        "int32",
+        "int64",
+        "real",
+        "double",
+        "decimal",
+        "bool",
+        "boolean",
+    }
+)
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0"}
 
@@ -221,10 +300,16 @@ class Lexer:
             self.pos += 1
             while self.pos < n and text[self.pos].isdigit():
                 self.pos += 1
-        elif self.pos < n and text[self.pos] == "." and not text.startswith("..", self.pos):
-            if not (self.pos + 1 < n and (text[self.pos + 1].isalpha() or text[self.pos + 1] == "_")):
-                is_real = True
-                self.pos += 1
+        elif (
+            self.pos < n
+            and text[self.pos] == "."
+            and not text.startswith("..", self.pos)
+            and not (
+                self.pos + 1 < n and (text[self.pos + 1].isalpha() or text[self.pos + 1] == "_")
+            )
+        ):
+            is_real = True  # `1.` is a real
+            self.pos += 1
         if self.pos < n and text[self.pos] in "eE":
             p = self.pos + 1
             if p < n and text[p] in "+-":
@@ -243,8 +328,11 @@ class Lexer:
             unit = _TIMESPAN_UNITS.get(suffix.lower())
             if unit is None:
                 self.diagnostics.append(
-                    D.bad_literal(text[start : self.pos], Span(start, self.pos),
-                                  "timespan units are d, h, m, s, ms, microsecond, tick")
+                    D.bad_literal(
+                        text[start : self.pos],
+                        Span(start, self.pos),
+                        "timespan units are d, h, m, s, ms, microsecond, tick",
+                    )
                 )
                 self._emit(T.INT, start, 0)
                 return

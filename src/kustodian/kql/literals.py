@@ -74,13 +74,33 @@ def _parse_other_datetime(text: str) -> int | None:
 _TS_COLON = re.compile(r"^\s*(-)?(?:(\d+)\.)?(\d+):(\d+)(?::(\d+)(?:\.(\d{1,7}))?)?\s*$")
 _TS_UNIT = re.compile(r"^\s*(-)?(\d+(?:\.\d+)?)\s*([a-zA-Z]+)\s*$")
 _UNITS = {
-    "d": 864_000_000_000, "day": 864_000_000_000, "days": 864_000_000_000,
-    "h": 36_000_000_000, "hr": 36_000_000_000, "hrs": 36_000_000_000, "hour": 36_000_000_000,
-    "hours": 36_000_000_000, "m": 600_000_000, "min": 600_000_000, "minute": 600_000_000,
-    "minutes": 600_000_000, "s": TICKS_PER_SECOND, "sec": TICKS_PER_SECOND,
-    "second": TICKS_PER_SECOND, "seconds": TICKS_PER_SECOND, "ms": 10_000, "milli": 10_000,
-    "millis": 10_000, "millisecond": 10_000, "milliseconds": 10_000, "microsecond": 10,
-    "microseconds": 10, "micro": 10, "micros": 10, "tick": 1, "ticks": 1,
+    "d": 864_000_000_000,
+    "day": 864_000_000_000,
+    "days": 864_000_000_000,
+    "h": 36_000_000_000,
+    "hr": 36_000_000_000,
+    "hrs": 36_000_000_000,
+    "hour": 36_000_000_000,
+    "hours": 36_000_000_000,
+    "m": 600_000_000,
+    "min": 600_000_000,
+    "minute": 600_000_000,
+    "minutes": 600_000_000,
+    "s": TICKS_PER_SECOND,
+    "sec": TICKS_PER_SECOND,
+    "second": TICKS_PER_SECOND,
+    "seconds": TICKS_PER_SECOND,
+    "ms": 10_000,
+    "milli": 10_000,
+    "millis": 10_000,
+    "millisecond": 10_000,
+    "milliseconds": 10_000,
+    "microsecond": 10,
+    "microseconds": 10,
+    "micro": 10,
+    "micros": 10,
+    "tick": 1,
+    "ticks": 1,
 }
 
 
@@ -103,7 +123,9 @@ def parse_timespan_ticks(text: str) -> int | None:
         return None
 
 
-_GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+_GUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+)
 
 
 def parse_guid(text: str) -> str | None:

@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from kustodian.kql import plan as P
 from kustodian.kql.binder import PlanRef
-from kustodian.kql.sqlnodes import col, fn, lit
+from kustodian.kql.sqlnodes import col, fn, lit, sql_type
 
 
 class Lowerer:
@@ -45,8 +45,13 @@ class Lowerer:
         select = self.build(node)
         name = f"_t{len(self.ctes) + 1}"
         materialized = isinstance(node, P.Materialize)
-        self.ctes.append(exp.CTE(this=select, alias=exp.TableAlias(this=exp.to_identifier(name)),
-                                 materialized=materialized or None))
+        self.ctes.append(
+            exp.CTE(
+                this=select,
+                alias=exp.TableAlias(this=exp.to_identifier(name)),
+                materialized=materialized or None,
+            )
+        )
         self.names[key] = name
         self.keep.append(node)
         return name
@@ -79,7 +84,7 @@ class Lowerer:
                 if node.ordered:
                     q = q.order_by(exp.Ordered(this=col(P.ORD)))
                 return exp.Subquery(this=q.limit(1))
-            return q
+            return exp.Subquery(this=q)
 
         return e.transform(sub, copy=True)
 
@@ -93,39 +98,74 @@ class Lowerer:
         if node.time_filter is not None and node.time_column:
             lo, hi = node.time_filter
             tc = col(node.time_column)
-            sel = sel.where(exp.And(
-                this=exp.GTE(this=tc, expression=fn("datetime_literal", lit(lo))),
-                expression=exp.LTE(this=tc.copy(), expression=fn("datetime_literal", lit(hi)))))
+            sel = sel.where(
+                exp.And(
+                    this=exp.GTE(this=tc, expression=fn("datetime_literal", lit(lo))),
+                    expression=exp.LTE(this=tc.copy(), expression=fn("datetime_literal", lit(hi))),
+                )
+            )
         return sel
 
     def build_Values(self, node: P.Values) -> exp.Select:
+        if not node.rows:
+            nulls = [
+                exp.alias_(exp.Cast(this=exp.Null(), to=sql_type(c.type)), c.sql, quoted=True)
+                for c in node.schema
+            ]
+            return exp.select(*nulls).where(exp.false())
         rows = [exp.Tuple(expressions=[self.expr(v) for v in row]) for row in node.rows]
-        alias = exp.TableAlias(this=exp.to_identifier("v"),
-                               columns=[exp.to_identifier(c.sql, quoted=True) for c in node.schema])
+        alias = exp.TableAlias(
+            this=exp.to_identifier("v"),
+            columns=[exp.to_identifier(c.sql, quoted=True) for c in node.schema],
+        )
         values = exp.Values(expressions=rows, alias=alias)
         return exp.select(*[col(c.sql) for c in node.schema]).from_(values)
 
     def build_Compute(self, node: P.Compute) -> exp.Select:
-        return exp.select(*[exp.alias_(self.expr(e), c.sql, quoted=True) for e, c in zip(node.exprs, node.schema)])
+        return exp.select(
+            *[exp.alias_(self.expr(e), c.sql, quoted=True) for e, c in zip(node.exprs, node.schema)]
+        )
 
     def build_Sequence(self, node: P.Sequence) -> exp.Select:
-        count = exp.Add(this=fn("floor_div", exp.Sub(this=node.stop, expression=node.start), node.step),
-                        expression=lit(1))
+        count = exp.Add(
+            this=fn("floor_div", exp.Sub(this=node.stop, expression=node.start), node.step),
+            expression=lit(1),
+        )
         i = col("__kql_i")
-        value: exp.Expression = exp.Add(this=node.start, expression=exp.Mul(this=i, expression=node.step))
+        value: exp.Expression = exp.Add(
+            this=node.start, expression=exp.Mul(this=i, expression=node.step)
+        )
         if node.kind.value == "datetime":
             value = fn("from_epoch_ns", value)
         elif node.kind.value == "real":
-            count = exp.Add(this=exp.Cast(this=exp.Floor(this=exp.Div(
-                this=exp.Sub(this=node.stop, expression=node.start), expression=node.step)),
-                to=exp.DataType.build("BIGINT")), expression=lit(1))
+            count = exp.Add(
+                this=exp.Cast(
+                    this=exp.Floor(
+                        this=exp.Div(
+                            this=exp.Sub(this=node.stop, expression=node.start),
+                            expression=node.step,
+                        )
+                    ),
+                    to=exp.DataType.build("BIGINT"),
+                ),
+                expression=lit(1),
+            )
         inner = exp.select(exp.alias_(fn("index_series", count), "__kql_i", quoted=True))
-        sel = exp.select(exp.alias_(value, node.schema[0].sql, quoted=True), exp.alias_(i.copy(), P.ORD, quoted=True))
-        return sel.from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("s"))))
+        sel = exp.select(
+            exp.alias_(value, node.schema[0].sql, quoted=True),
+            exp.alias_(i.copy(), P.ORD, quoted=True),
+        )
+        return sel.from_(
+            exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("s")))
+        )
 
     def build_Filter(self, node: P.Filter) -> exp.Select:
         src = self.relation(node.input)
-        return exp.select(*self.cols(node.input)).from_(self.table(src)).where(self.expr(node.predicate))
+        return (
+            exp.select(*self.cols(node.input))
+            .from_(self.table(src))
+            .where(self.expr(node.predicate))
+        )
 
     def build_Project(self, node: P.Project) -> exp.Select:
         src = self.relation(node.input)
@@ -139,8 +179,12 @@ class Lowerer:
     def build_Aggregate(self, node: P.Aggregate) -> exp.Select:
         src = self.relation(node.input)
         n = len(node.keys)
-        items = [exp.alias_(self.expr(k), c.sql, quoted=True) for k, c in zip(node.keys, node.schema[:n])]
-        items += [exp.alias_(self.expr(a), c.sql, quoted=True) for a, c in zip(node.aggs, node.schema[n:])]
+        items = [
+            exp.alias_(self.expr(k), c.sql, quoted=True) for k, c in zip(node.keys, node.schema[:n])
+        ]
+        items += [
+            exp.alias_(self.expr(a), c.sql, quoted=True) for a, c in zip(node.aggs, node.schema[n:])
+        ]
         sel = exp.select(*items).from_(self.table(src))
         if node.keys:
             sel = sel.group_by(*[self.expr(k) for k in node.keys])
@@ -153,10 +197,16 @@ class Lowerer:
         src = self.relation(node.input)
         source: exp.Expression = self.table(src)
         if node.limit is not None:
-            inner = (exp.select(*[col(c.sql) for c in node.input.schema]).from_(self.table(src))
-                     .order_by(*self.order(node.keys)).limit(node.limit))
+            inner = (
+                exp.select(*[col(c.sql) for c in node.input.schema])
+                .from_(self.table(src))
+                .order_by(*self.order(node.keys))
+                .limit(node.limit)
+            )
             source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("top")))
-        window = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=self.order(node.keys)))
+        window = exp.Window(
+            this=exp.RowNumber(), order=exp.Order(expressions=self.order(node.keys))
+        )
         items = [col(c.sql) for c in node.schema] + [exp.alias_(window, P.ORD, quoted=True)]
         return exp.select(*items).from_(source)
 
@@ -169,11 +219,15 @@ class Lowerer:
 
     def build_Distinct(self, node: P.Distinct) -> exp.Select:
         src = self.relation(node.input)
-        return exp.select(*[col(c.sql) for c in node.input.schema]).from_(self.table(src)).distinct()
+        return (
+            exp.select(*[col(c.sql) for c in node.input.schema]).from_(self.table(src)).distinct()
+        )
 
     def build_Number(self, node: P.Number) -> exp.Select:
         src = self.relation(node.input)
-        order = exp.Order(expressions=[exp.Ordered(this=col(P.ORD))]) if node.input.ordered else None
+        order = (
+            exp.Order(expressions=[exp.Ordered(this=col(P.ORD))]) if node.input.ordered else None
+        )
         window = exp.Window(this=exp.RowNumber(), order=order)
         items = [col(c.sql) for c in node.schema] + [exp.alias_(window, P.ORD, quoted=True)]
         return exp.select(*items).from_(self.table(src))
@@ -186,7 +240,9 @@ class Lowerer:
         selects: list[exp.Select] = []
         for inp, exprs in zip(node.inputs, node.exprs):
             src = self.relation(inp)
-            items = [exp.alias_(self.expr(e), c.sql, quoted=True) for e, c in zip(exprs, node.schema)]
+            items = [
+                exp.alias_(self.expr(e), c.sql, quoted=True) for e, c in zip(exprs, node.schema)
+            ]
             selects.append(exp.select(*items).from_(self.table(src)))
         union: exp.Expression = selects[0]
         for s in selects[1:]:
@@ -200,36 +256,51 @@ class Lowerer:
         lname = self.relation(node.left)
         rname = self.relation(node.right)
         kind = node.kind
-        left_src: exp.Expression = exp.Table(this=exp.to_identifier(lname, quoted=True),
-                                             alias=exp.TableAlias(this=exp.to_identifier("left", quoted=True)))
+        left_src: exp.Expression = exp.Table(
+            this=exp.to_identifier(lname, quoted=True),
+            alias=exp.TableAlias(this=exp.to_identifier("left", quoted=True)),
+        )
         if kind == "innerunique":
             # Kusto keeps one left row per join key, then joins
             keys = [self.unqualify(k) for k in node.left_keys]
             window = exp.Window(this=exp.RowNumber(), partition_by=keys)
-            dedup = (exp.select(*[col(c.sql) for c in node.left.schema],
-                                exp.alias_(window, "__kql_rn", quoted=True))
-                     .from_(self.table(lname)))
-            dedup = exp.select(*[col(c.sql) for c in node.left.schema]).from_(
-                exp.Subquery(this=dedup, alias=exp.TableAlias(this=exp.to_identifier("d")))
-            ).where(exp.EQ(this=col("__kql_rn"), expression=lit(1)))
-            left_src = exp.Subquery(this=dedup, alias=exp.TableAlias(this=exp.to_identifier("left", quoted=True)))
+            dedup = exp.select(
+                *[col(c.sql) for c in node.left.schema], exp.alias_(window, "__kql_rn", quoted=True)
+            ).from_(self.table(lname))
+            dedup = (
+                exp.select(*[col(c.sql) for c in node.left.schema])
+                .from_(exp.Subquery(this=dedup, alias=exp.TableAlias(this=exp.to_identifier("d"))))
+                .where(exp.EQ(this=col("__kql_rn"), expression=lit(1)))
+            )
+            left_src = exp.Subquery(
+                this=dedup, alias=exp.TableAlias(this=exp.to_identifier("left", quoted=True))
+            )
             kind = "inner"
-        right_src = exp.Table(this=exp.to_identifier(rname, quoted=True),
-                              alias=exp.TableAlias(this=exp.to_identifier("right", quoted=True)))
+        right_src = exp.Table(
+            this=exp.to_identifier(rname, quoted=True),
+            alias=exp.TableAlias(this=exp.to_identifier("right", quoted=True)),
+        )
         cond: exp.Expression | None = None
         for lk, rk in zip(node.left_keys, node.right_keys):
-            eq = exp.EQ(this=self.expr(self.qualify(lk, "left")), expression=self.expr(self.qualify(rk, "right")))
+            eq = exp.EQ(
+                this=self.expr(self.qualify(lk, "left")),
+                expression=self.expr(self.qualify(rk, "right")),
+            )
             cond = eq if cond is None else exp.And(this=cond, expression=eq)
         assert cond is not None
         items = [exp.alias_(col(i.sql, table="left"), o.sql, quoted=True) for i, o in node.left_out]
-        items += [exp.alias_(col(i.sql, table="right"), o.sql, quoted=True) for i, o in node.right_out]
+        items += [
+            exp.alias_(col(i.sql, table="right"), o.sql, quoted=True) for i, o in node.right_out
+        ]
         if kind in ("leftsemi", "leftanti", "rightsemi", "rightanti"):
             outer_is_left = kind.startswith("left")
             outer, inner = (left_src, right_src) if outer_is_left else (right_src, left_src)
             exists = exp.Exists(this=exp.select(lit(1)).from_(inner).where(cond))
             pred: exp.Expression = exists if kind.endswith("semi") else exp.Not(this=exists)
             return exp.select(*items).from_(outer).where(pred)
-        side = {"inner": None, "leftouter": "LEFT", "rightouter": "RIGHT", "fullouter": "FULL"}[kind]
+        side = {"inner": None, "leftouter": "LEFT", "rightouter": "RIGHT", "fullouter": "FULL"}[
+            kind
+        ]
         join = exp.Join(this=right_src, on=cond, side=side, kind=None if side else "INNER")
         sel = exp.select(*items).from_(left_src)
         sel.append("joins", join)
@@ -260,12 +331,17 @@ class Lowerer:
         if node.input.ordered:
             items.append(col(P.ORD))
         n_in = len(node.passthrough)
-        elem_cols = node.schema[n_in: n_in + len(arrays)]
+        elem_cols = node.schema[n_in : n_in + len(arrays)]
         for a, c in zip(arrays, elem_cols):
             items.append(exp.alias_(fn("unnest_list", a), c.sql, quoted=True))
         if node.index_column is not None:
-            items.append(exp.alias_(fn("unnest_list", fn("list_indexes", *[a.copy() for a in arrays])),
-                                    node.index_column.sql, quoted=True))
+            items.append(
+                exp.alias_(
+                    fn("unnest_list", fn("list_indexes", *[a.copy() for a in arrays])),
+                    node.index_column.sql,
+                    quoted=True,
+                )
+            )
         return exp.select(*items).from_(self.table(src))
 
 

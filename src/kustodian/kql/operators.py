@@ -23,7 +23,7 @@ from kustodian.kql.functions.base import (
     to_string,
 )
 from kustodian.kql.literals import parse_datetime_ns
-from kustodian.kql.sqlnodes import epoch_ns, cast, fn, lit, null_of
+from kustodian.kql.sqlnodes import cast, epoch_ns, fn, lit, null_of
 from kustodian.kql.types import KType, numeric_result
 
 if TYPE_CHECKING:
@@ -52,8 +52,10 @@ def arithmetic(b: Binder, op: str, left: Arg, right: Arg, span: Any) -> Arg:
         return Arg(exp.Null(), other if other is not KType.NULL else KType.NULL, span, None)
     dt, ts = KType.DATETIME, KType.TIMESPAN
     if lt is dt and rt is dt and op == "-":
-        ticks = exp.IntDiv(this=exp.Sub(this=epoch_ns(left.sql), expression=epoch_ns(right.sql)),
-                           expression=lit(100))
+        ticks = exp.IntDiv(
+            this=exp.Sub(this=epoch_ns(left.sql), expression=epoch_ns(right.sql)),
+            expression=lit(100),
+        )
         return Arg(ticks, ts, span)
     if lt is dt and rt is ts and op in "+-":
         return Arg(_shift(left.sql, right.sql, op), dt, span)
@@ -63,7 +65,9 @@ def arithmetic(b: Binder, op: str, left: Arg, right: Arg, span: Any) -> Arg:
         if op in "+-":
             return Arg(_arith(op, left.sql, right.sql), ts, span, _fold(op, left, right))
         if op == "/":
-            return Arg(exp.Div(this=cast(left.sql, KType.REAL), expression=right.sql), KType.REAL, span)
+            return Arg(
+                exp.Div(this=cast(left.sql, KType.REAL), expression=right.sql), KType.REAL, span
+            )
         if op == "%":
             return Arg(exp.Mod(this=left.sql, expression=right.sql), ts, span)
     if lt is ts and rt.is_numeric and op in "*/":
@@ -121,7 +125,9 @@ def _shift(dt: exp.Expression, ticks: exp.Expression, op: str) -> exp.Expression
 # ------------------------------------------------------------------ comparison
 
 
-def unify(b: Binder, left: Arg, right: Arg, span: Any) -> tuple[exp.Expression, exp.Expression, KType] | None:
+def unify(
+    b: Binder, left: Arg, right: Arg, span: Any
+) -> tuple[exp.Expression, exp.Expression, KType] | None:
     """Bring two operands of a comparison to one type, as Kusto does."""
     lt, rt = left.type, right.type
     if lt is rt:
@@ -145,12 +151,18 @@ def unify(b: Binder, left: Arg, right: Arg, span: Any) -> tuple[exp.Expression, 
                 ns = parse_datetime_ns(c.const)
                 if ns is not None:
                     other = fn("datetime_literal", lit(ns))
-                    return (other, a.sql, KType.DATETIME) if flip else (a.sql, other, KType.DATETIME)
+                    return (
+                        (other, a.sql, KType.DATETIME) if flip else (a.sql, other, KType.DATETIME)
+                    )
             other = to_datetime(c)
             return (other, a.sql, KType.DATETIME) if flip else (a.sql, other, KType.DATETIME)
         if a.type is KType.GUID and c.type is KType.STRING:
             g = to_string(a)
-            return (exp.Lower(this=c.sql), g, KType.STRING) if flip else (g, exp.Lower(this=c.sql), KType.STRING)
+            return (
+                (exp.Lower(this=c.sql), g, KType.STRING)
+                if flip
+                else (g, exp.Lower(this=c.sql), KType.STRING)
+            )
         if a.type is KType.TIMESPAN and c.type.is_numeric:
             return (c.sql, a.sql, KType.LONG) if flip else (a.sql, c.sql, KType.LONG)
     b.error(D.type_error(f"cannot compare {lt} with {rt}", span, ks="KS133"))
@@ -209,7 +221,10 @@ def string_op(b: Binder, op: str, left: Arg, right: Arg, span: Any) -> Arg:
     if left.type is KType.NULL:
         return _bool(exp.false() if not negated else exp.true(), span)
     hay = to_string(left)
-    if right.type not in (KType.STRING, KType.DYNAMIC, KType.NULL) and base not in ("has", "has_cs"):
+    if right.type not in (KType.STRING, KType.DYNAMIC, KType.NULL) and base not in (
+        "has",
+        "has_cs",
+    ):
         pass
     sql = _string_predicate(base, hay, right)
     if sql is None:
@@ -228,8 +243,10 @@ def _string_predicate(base: str, hay: exp.Expression, right: Arg) -> exp.Express
             return exp.GT(this=exp.StrPosition(this=hay, substr=needle), expression=lit(0))
         if const is not None:
             return fn("ilike", hay, lit("%" + _like_escape(const) + "%"))
-        return exp.GT(this=exp.StrPosition(this=exp.Lower(this=hay), substr=exp.Lower(this=needle)),
-                      expression=lit(0))
+        return exp.GT(
+            this=exp.StrPosition(this=exp.Lower(this=hay), substr=exp.Lower(this=needle)),
+            expression=lit(0),
+        )
     if kind in ("startswith", "endswith"):
         cls = exp.StartsWith if kind == "startswith" else exp.EndsWith
         if cs:
@@ -289,7 +306,9 @@ def bind_binary(b: Binder, e: S.Binary, left: Arg, right: Arg) -> Arg:
     op = e.op
     if op in ("and", "or"):
         cls = exp.And if op == "and" else exp.Or
-        return _bool(exp.Paren(this=cls(this=_as_bool(b, left), expression=_as_bool(b, right))), e.span)
+        return _bool(
+            exp.Paren(this=cls(this=_as_bool(b, left), expression=_as_bool(b, right))), e.span
+        )
     if op in ("+", "-", "*", "/", "%"):
         return arithmetic(b, op, left, right, e.span)
     if op in _CMP:
@@ -310,8 +329,11 @@ def _as_bool(b: Binder, a: Arg) -> exp.Expression:
 
 def _equals_ci(op: str, left: Arg, right: Arg, span: Any) -> Arg:
     ls = exp.Lower(this=to_string(left))
-    rs = lit(right.const.lower()) if right.is_const and isinstance(right.const, str) else exp.Lower(
-        this=to_string(right))
+    rs = (
+        lit(right.const.lower())
+        if right.is_const and isinstance(right.const, str)
+        else exp.Lower(this=to_string(right))
+    )
     sql: exp.Expression = exp.EQ(this=ls, expression=rs)
     if op == "!~":
         sql = exp.NEQ(this=ls, expression=rs)
@@ -364,7 +386,9 @@ def bind_in(b: Binder, e: S.InList, left: Arg, items: list[Arg]) -> Arg:
         sub = items[0].sql
         lsql = exp.Lower(this=to_string(left)) if ci else left.sql
         node = sub.this
-        sql: exp.Expression = exp.In(this=lsql, query=PlanRef(this=node, mode="column_lower" if ci else "column"))
+        sql: exp.Expression = exp.In(
+            this=lsql, query=PlanRef(this=node, mode="column_lower" if ci else "column")
+        )
         if negated:
             sql = exp.Not(this=exp.Paren(this=sql))
         return _bool(sql, e.span)
@@ -423,7 +447,11 @@ def _has_any(b: Binder, e: S.InList, left: Arg, items: list[Arg], all_: bool, ne
             else:
                 parts.append(fn("has_dynamic", hay, to_string(a), lit("has"), lit(False)))
     else:
-        parts = [has_regex(hay, _canonical_text(a.const), "has", False) for a in flat if a.const is not None]
+        parts = [
+            has_regex(hay, _canonical_text(a.const), "has", False)
+            for a in flat
+            if a.const is not None
+        ]
     if not parts:
         sql: exp.Expression = exp.false()
     elif all_:
@@ -449,5 +477,13 @@ def bind_between(b: Binder, e: S.Between, left: Arg, low: Arg, high: Arg) -> Arg
     return _bool(sql, e.span)
 
 
-__all__ = ["arithmetic", "bind_between", "bind_binary", "bind_in", "compare", "has_regex",
-           "null_of", "string_op"]
+__all__ = [
+    "arithmetic",
+    "bind_between",
+    "bind_binary",
+    "bind_in",
+    "compare",
+    "has_regex",
+    "null_of",
+    "string_op",
+]

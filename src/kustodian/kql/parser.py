@@ -16,11 +16,34 @@ from kustodian.kql.lexer import T, Token, lex
 
 _COMPARISON = {"==", "!=", "<>", "<", "<=", ">", ">=", "=~", "!~"}
 _STRING_OPS = {
-    "contains", "contains_cs", "!contains", "!contains_cs", "has", "has_cs", "!has", "!has_cs",
-    "hasprefix", "hasprefix_cs", "!hasprefix", "!hasprefix_cs", "hassuffix", "hassuffix_cs",
-    "!hassuffix", "!hassuffix_cs", "startswith", "startswith_cs", "!startswith",
-    "!startswith_cs", "endswith", "endswith_cs", "!endswith", "!endswith_cs", "matches",
-    "like", "notlike", "contains_any",
+    "contains",
+    "contains_cs",
+    "!contains",
+    "!contains_cs",
+    "has",
+    "has_cs",
+    "!has",
+    "!has_cs",
+    "hasprefix",
+    "hasprefix_cs",
+    "!hasprefix",
+    "!hasprefix_cs",
+    "hassuffix",
+    "hassuffix_cs",
+    "!hassuffix",
+    "!hassuffix_cs",
+    "startswith",
+    "startswith_cs",
+    "!startswith",
+    "!startswith_cs",
+    "endswith",
+    "endswith_cs",
+    "!endswith",
+    "!endswith_cs",
+    "matches",
+    "like",
+    "notlike",
+    "contains_any",
 }
 _LIST_OPS = {"in", "!in", "in~", "!in~", "has_any", "has_all", "!has_any", "!has_all"}
 _SORT_NULLS = ("first", "last")
@@ -156,7 +179,9 @@ class Parser:
             value = self.expression() if self.accept_op("=") else None
             return S.SetOption(self.span_from(start), name, value)
         if self.at_word("alias", "restrict", "pattern"):
-            self.diagnostics.append(D.unsupported(f"the '{self.tok.text}' statement", self.tok.span))
+            self.diagnostics.append(
+                D.unsupported(f"the '{self.tok.text}' statement", self.tok.span)
+            )
             raise _Abort
         tab = self.tabular_expression()
         return S.QueryStatement(self.span_from(start), tab)
@@ -327,7 +352,7 @@ class Parser:
             self.expect_word("step")
             step = self.expression()
             return S.Range(self.span_from(start), col, lo, hi, step)
-        if self.at_word("union") and not self.peek().is_op("("):
+        if self.at_word("union") and not self.peek().is_op("|", ")", ",", ";"):
             self.advance()
             op = self.union_op(start)
             return S.UnionSource(self.span_from(start), op)
@@ -346,8 +371,13 @@ class Parser:
         if method is None:
             known = list(_OPERATOR_METHODS)
             self.diagnostics.append(
-                Diagnostic("KQL1010", f"unknown query operator '{name}'", t.span,
-                           D.did_you_mean(name, known), ks_code="KS007")
+                Diagnostic(
+                    "KQL1010",
+                    f"unknown query operator '{name}'",
+                    t.span,
+                    D.did_you_mean(name, known),
+                    ks_code="KS007",
+                )
             )
             raise _Abort
         self.advance()
@@ -371,7 +401,9 @@ class Parser:
             if self.tok.kind in (T.IDENT, T.STRING, T.INT, T.REAL):
                 v = self.advance()
                 value: S.Expr = (
-                    S.Name(v.span, v.text) if v.kind is T.IDENT else S.Literal(v.span, "string", v.value)
+                    S.Name(v.span, v.text)
+                    if v.kind is T.IDENT
+                    else S.Literal(v.span, "string", v.value)
                 )
             else:
                 value = self.primary()
@@ -379,7 +411,14 @@ class Parser:
         return out
 
     def op_where(self, start: Span) -> S.Operator:
-        return S.Where(self.span_from(start), self.expression())
+        pred = self.expression()
+        if self.at_op("="):
+            # `where X = "x"`: a single '=' names a column; Kusto reports a non-boolean filter
+            self.advance()
+            right = self.expression()
+            span = pred.span.cover(right.span)
+            self.diagnostics.append(D.not_boolean("an assignment", span))
+        return S.Where(self.span_from(start), pred)
 
     def op_project(self, start: Span) -> S.Operator:
         return S.Project(self.span_from(start), tuple(self.assignments()))
@@ -433,7 +472,7 @@ class Parser:
             adjacent = last_end < 0 or t.span.start == last_end
             if not adjacent:
                 break
-            if t.kind is T.IDENT or t.kind is T.RAW_LITERAL and False:
+            if t.kind is T.IDENT:
                 parts.append(t.text)
             elif t.is_op("*"):
                 parts.append("*")
@@ -626,8 +665,11 @@ class Parser:
             limit = self.expression()
         item_index = self.param_word(params, "with_itemindex")
         return S.MvExpand(
-            self.span_from(start), tuple(items), self.param_word(params, "bagexpansion"),
-            item_index, limit,
+            self.span_from(start),
+            tuple(items),
+            self.param_word(params, "bagexpansion"),
+            item_index,
+            limit,
         )
 
     def op_serialize(self, start: Span) -> S.Operator:
@@ -650,12 +692,16 @@ class Parser:
             while not self.at_op(")"):
                 key, _ = self.identifier("a property name")
                 self.expect_op("=")
-                if self.at_op("(") or self.tok.kind is T.IDENT and self.peek().is_op(","):
+                if self.at_op("(") or (self.tok.kind is T.IDENT and self.peek().is_op(",")):
                     props.append((key, self.expression()))
                 elif self.tok.kind is T.IDENT:
                     # values such as kind=stacked, ycolumns=a, b
                     names = [self.identifier()[0]]
-                    while self.at_op(",") and self.peek().kind is T.IDENT and not self.peek(2).is_op("="):
+                    while (
+                        self.at_op(",")
+                        and self.peek().kind is T.IDENT
+                        and not self.peek(2).is_op("=")
+                    ):
                         self.advance()
                         names.append(self.identifier()[0])
                     props.append((key, S.Literal(start, "string", ",".join(names))))
@@ -710,7 +756,9 @@ class Parser:
         by: list[S.Assign] = []
         if self.accept_word("by"):
             by = self.assignments()
-        return S.MakeSeries(self.span_from(start), tuple(aggs), default, on, lo, hi, step, tuple(by))
+        return S.MakeSeries(
+            self.span_from(start), tuple(aggs), default, on, lo, hi, step, tuple(by)
+        )
 
     def op_unsupported(self, start: Span) -> S.Operator:
         name = self.text[start.start : start.end]
@@ -721,6 +769,8 @@ class Parser:
     def assignments(self) -> list[S.Assign]:
         items = [self.assignment()]
         while self.accept_op(","):
+            if self.at_op("|", ";", ")") or self.tok.kind is T.EOF or self.at_word("by"):
+                break  # a trailing comma, as Kusto tolerates
             items.append(self.assignment())
         return items
 
@@ -750,9 +800,11 @@ class Parser:
         k = 1
         while self.peek(k).kind is T.IDENT and self.peek(k + 1).is_op(","):
             k += 2
-        return self.peek(k).kind is T.IDENT and self.peek(k + 1).is_op(")") and self.peek(
-            k + 2
-        ).is_op("=")
+        return (
+            self.peek(k).kind is T.IDENT
+            and self.peek(k + 1).is_op(")")
+            and self.peek(k + 2).is_op("=")
+        )
 
     def expr_list(self, closer: str | None, tabular: bool = True) -> list[S.Expr]:
         items: list[S.Expr] = []
@@ -793,11 +845,13 @@ class Parser:
             if t.kind is T.OP and op in _COMPARISON:
                 self.advance()
                 right = self.additive()
-                left = S.Binary(left.span.cover(right.span), "!=" if op == "<>" else op, left, right)
+                left = S.Binary(
+                    left.span.cover(right.span), "!=" if op == "<>" else op, left, right
+                )
             elif (t.kind is T.OP and op in _LIST_OPS) or (t.kind is T.IDENT and op in _LIST_OPS):
                 self.advance()
                 left = self.in_list(op, left)
-            elif t.kind is T.OP and op in ("between", "!between") or t.is_word("between"):
+            elif (t.kind is T.OP and op in ("between", "!between")) or t.is_word("between"):
                 self.advance()
                 left = self.between(op.startswith("!"), left)
             elif (t.kind is T.OP or t.kind is T.IDENT) and op in _STRING_OPS:
@@ -844,8 +898,10 @@ class Parser:
         if self.at_op("-", "+"):
             t = self.advance()
             operand = self.unary()
-            if t.text == "-" and isinstance(operand, S.Literal) and operand.kind in (
-                "long", "real", "timespan"
+            if (
+                t.text == "-"
+                and isinstance(operand, S.Literal)
+                and operand.kind in ("long", "real", "timespan")
             ):
                 assert isinstance(operand.value, (int, float))
                 return S.Literal(t.span.cover(operand.span), operand.kind, -operand.value)
@@ -930,8 +986,8 @@ class Parser:
     def word_primary(self) -> S.Expr:
         t = self.advance()
         word = t.text
-        if word in ("true", "false") and not self.at_op("("):
-            return S.Literal(t.span, "bool", word == "true")
+        if word.lower() in ("true", "false") and not self.at_op("("):
+            return S.Literal(t.span, "bool", word.lower() == "true")
         if word == "null" and not self.at_op("("):
             return S.Literal(t.span, "null", None)
         if word == "dynamic" and self.at_op("("):
@@ -978,7 +1034,9 @@ class Parser:
         value, ok = parse_dynamic_text(raw)
         if not ok:
             self.diagnostics.append(
-                D.bad_literal(f"dynamic({raw})", span, "dynamic() takes JSON: an array, object or scalar")
+                D.bad_literal(
+                    f"dynamic({raw})", span, "dynamic() takes JSON: an array, object or scalar"
+                )
             )
         return S.DynamicLiteral(span, value)
 
@@ -998,9 +1056,21 @@ def parse_dynamic_text(raw: str) -> tuple[object, bool]:
 
 
 _OP_PARAM_NAMES = {
-    "kind", "withsource", "isfuzzy", "with_itemindex", "bagexpansion", "flags",
-    "with_match_id", "hint.strategy", "hint.shufflekey", "hint.num_partitions",
-    "hint.remote", "hint.materialized", "hint.concurrency", "hint.spread", "decodeblocks",
+    "kind",
+    "withsource",
+    "isfuzzy",
+    "with_itemindex",
+    "bagexpansion",
+    "flags",
+    "with_match_id",
+    "hint.strategy",
+    "hint.shufflekey",
+    "hint.num_partitions",
+    "hint.remote",
+    "hint.materialized",
+    "hint.concurrency",
+    "hint.spread",
+    "decodeblocks",
 }
 
 _OPERATOR_METHODS = {

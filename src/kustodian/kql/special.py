@@ -28,7 +28,9 @@ def _null(e: S.Expr) -> Arg:
 def _arity(b: Binder, e: S.Call, lo: int, hi: int | None) -> bool:
     n = len(e.args)
     if n < lo or (hi is not None and n > hi):
-        expected = str(lo) if lo == hi else (f"{lo} to {hi}" if hi is not None else f"at least {lo}")
+        expected = (
+            str(lo) if lo == hi else (f"{lo} to {hi}" if hi is not None else f"at least {lo}")
+        )
         b.error(D.wrong_arg_count(e.name, n, expected, e.span))
         return False
     return True
@@ -45,8 +47,13 @@ def common_type(b: Binder, args: list[Arg], span: S.Expr) -> KType:
             if t.is_numeric and a.type.is_numeric:
                 t = numeric_result(t, a.type)
             else:
-                b.error(D.type_error(f"branches have different types: {t} and {a.type}", span.span,
-                                     "convert them to one type, e.g. with tostring()"))
+                b.error(
+                    D.type_error(
+                        f"branches have different types: {t} and {a.type}",
+                        span.span,
+                        "convert them to one type, e.g. with tostring()",
+                    )
+                )
                 return t
     return t
 
@@ -65,7 +72,9 @@ def call_iff(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
     cond = b.bind_expr(e.args[0], scope, env)
     then, other = (b.bind_expr(a, scope, env) for a in e.args[1:])
     t = common_type(b, [then, other], e)
-    sql = exp.Case(ifs=[exp.If(this=to_bool(cond), true=_conform(then, t))], default=_conform(other, t))
+    sql = exp.Case(
+        ifs=[exp.If(this=to_bool(cond), true=_conform(then, t))], default=_conform(other, t)
+    )
     return Arg(sql, t, e.span, NOT_CONST, e)
 
 
@@ -76,7 +85,10 @@ def call_case(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
     args = [b.bind_expr(a, scope, env) for a in e.args]
     values = [args[i] for i in range(1, len(args) - 1, 2)] + [args[-1]]
     t = common_type(b, values, e)
-    ifs = [exp.If(this=to_bool(args[i]), true=_conform(args[i + 1], t)) for i in range(0, len(args) - 1, 2)]
+    ifs = [
+        exp.If(this=to_bool(args[i]), true=_conform(args[i + 1], t))
+        for i in range(0, len(args) - 1, 2)
+    ]
     return Arg(exp.Case(ifs=ifs, default=_conform(args[-1], t)), t, e.span, NOT_CONST, e)
 
 
@@ -110,7 +122,18 @@ def call_toscalar(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
 
     if not _arity(b, e, 1, 1):
         return _null(e)
-    node = b.tabular_arg(e.args[0], env)
+    a0 = e.args[0]
+    if (
+        not isinstance(a0, S.TabularExpr | S.Name | S.Call)
+        or (
+            isinstance(a0, S.Name)
+            and not isinstance(env.lookup(a0.name), P.Node)
+            and b.catalog.get(a0.name) is None
+        )
+        or (isinstance(a0, S.Call) and not b._is_tabular_call(a0, env))
+    ):
+        return b.bind_expr(a0, scope, env)
+    node = b.tabular_arg(a0, env)
     if not node.schema:
         b.error(D.type_error("toscalar() needs a table with at least one column", e.span))
         return _null(e)
@@ -145,9 +168,14 @@ def call_ago(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
 
 def _window_input(b: Binder, e: S.Call, scope: RowScope) -> bool:
     if scope.node is None or not scope.node.ordered:
-        b.error(D.type_error(
-            f"{e.name}() needs serialized rows", e.span,
-            "add '| serialize' or sort the rows first ('| sort by ...')", ks="KS229"))
+        b.error(
+            D.type_error(
+                f"{e.name}() needs serialized rows",
+                e.span,
+                "add '| serialize' or sort the rows first ('| sort by ...')",
+                ks="KS229",
+            )
+        )
         return False
     return True
 
@@ -160,7 +188,11 @@ def call_prev_next(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
     if not _arity(b, e, 1, 3) or not _window_input(b, e, scope):
         return _null(e)
     value = b.bind_expr(e.args[0], scope, env)
-    offset = b.bind_expr(e.args[1], scope, env) if len(e.args) > 1 else Arg(lit(1), KType.LONG, e.span, 1)
+    offset = (
+        b.bind_expr(e.args[1], scope, env)
+        if len(e.args) > 1
+        else Arg(lit(1), KType.LONG, e.span, 1)
+    )
     args: list[exp.Expression] = [value.sql, offset.sql]
     if len(e.args) > 2:
         default = b.bind_expr(e.args[2], scope, env)
@@ -211,7 +243,9 @@ def call_pack_all(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
 
 
 def call_tuple(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
-    b.error(D.syntax("a parenthesized list is only valid after 'in', 'has_any' and friends", e.span))
+    b.error(
+        D.syntax("a parenthesized list is only valid after 'in', 'has_any' and friends", e.span)
+    )
     return _null(e)
 
 

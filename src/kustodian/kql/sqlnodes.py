@@ -71,6 +71,8 @@ SQL_TYPES: dict[KType, str] = {
 
 
 def sql_type(t: KType) -> exp.DataType:
+    if t is KType.DATETIME:
+        return exp.DataType(this=exp.DataType.Type.TIMESTAMP_NS)
     return exp.DataType.build(SQL_TYPES[t])
 
 
@@ -114,7 +116,9 @@ def parenthesize(tree: exp.Expression) -> exp.Expression:
         if isinstance(n, exp.Binary) and not isinstance(n, exp.Dot):
             for key in ("this", "expression"):
                 child = n.args.get(key)
-                if isinstance(child, exp.Binary | exp.Not | exp.Neg) and not isinstance(child, exp.Dot):
+                if isinstance(child, exp.Binary | exp.Not | exp.Neg) and not isinstance(
+                    child, exp.Dot
+                ):
                     n.set(key, exp.Paren(this=child))
         return n
 

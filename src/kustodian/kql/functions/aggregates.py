@@ -21,7 +21,13 @@ def _filtered(e: exp.Expression, pred: Arg) -> exp.Expression:
 
 def _sum_type(args: list[Arg]) -> KType:
     t = args[0].type
-    return KType.LONG if t in (KType.INT, KType.LONG, KType.BOOL) else t if t is not KType.NULL else KType.LONG
+    return (
+        KType.LONG
+        if t in (KType.INT, KType.LONG, KType.BOOL)
+        else t
+        if t is not KType.NULL
+        else KType.LONG
+    )
 
 
 def _sum(e: Arg) -> exp.Expression:
@@ -48,18 +54,62 @@ def _agg(name: str, prefix: str | None = None, **kw: object) -> None:
     pass
 
 
-add(FunctionSpec("count", 0, 1, KType.LONG, lambda c, a: exp.Count(this=exp.Star()), aggregate=True,
-                 prefix="count"))
-add(FunctionSpec("countif", 1, 1, KType.LONG,
-                 lambda c, a: _filtered(exp.Count(this=exp.Star()), a[0]), aggregate=True, prefix="countif"))
-add(FunctionSpec("dcount", 1, 2, KType.LONG, lambda c, a: exp.Count(this=exp.Distinct(expressions=[a[0].sql])),
-                 aggregate=True, prefix="dcount"))
-add(FunctionSpec("dcountif", 2, 3, KType.LONG,
-                 lambda c, a: _filtered(exp.Count(this=exp.Distinct(expressions=[a[0].sql])), a[1]),
-                 aggregate=True, prefix="dcountif"))
+add(
+    FunctionSpec(
+        "count",
+        0,
+        1,
+        KType.LONG,
+        lambda c, a: exp.Count(this=a[0].sql if a else exp.Star()),
+        aggregate=True,
+        prefix="count",
+    )
+)
+add(
+    FunctionSpec(
+        "countif",
+        1,
+        1,
+        KType.LONG,
+        lambda c, a: _filtered(exp.Count(this=exp.Star()), a[0]),
+        aggregate=True,
+        prefix="countif",
+    )
+)
+add(
+    FunctionSpec(
+        "dcount",
+        1,
+        2,
+        KType.LONG,
+        lambda c, a: exp.Count(this=exp.Distinct(expressions=[a[0].sql])),
+        aggregate=True,
+        prefix="dcount",
+    )
+)
+add(
+    FunctionSpec(
+        "dcountif",
+        2,
+        3,
+        KType.LONG,
+        lambda c, a: _filtered(exp.Count(this=exp.Distinct(expressions=[a[0].sql])), a[1]),
+        aggregate=True,
+        prefix="dcountif",
+    )
+)
 add(FunctionSpec("sum", 1, 1, _sum_type, _sum_lower, aggregate=True, prefix="sum"))
-add(FunctionSpec("sumif", 2, 2, _sum_type, lambda c, a: _filtered(_sum(a[0]), a[1]), aggregate=True,
-                 prefix="sumif"))
+add(
+    FunctionSpec(
+        "sumif",
+        2,
+        2,
+        _sum_type,
+        lambda c, a: _filtered(_sum(a[0]), a[1]),
+        aggregate=True,
+        prefix="sumif",
+    )
+)
 
 
 def _avg(a: Arg) -> exp.Expression:
@@ -75,24 +125,78 @@ def _avg_type(args: list[Arg]) -> KType:
 
 
 add(FunctionSpec("avg", 1, 1, _avg_type, lambda c, a: _avg(a[0]), aggregate=True, prefix="avg"))
-add(FunctionSpec("avgif", 2, 2, _avg_type, lambda c, a: _filtered(_avg(a[0]), a[1]), aggregate=True,
-                 prefix="avgif"))
+add(
+    FunctionSpec(
+        "avgif",
+        2,
+        2,
+        _avg_type,
+        lambda c, a: _filtered(_avg(a[0]), a[1]),
+        aggregate=True,
+        prefix="avgif",
+    )
+)
 
 
 def _same(args: list[Arg]) -> KType:
     return args[0].type if args[0].type is not KType.NULL else KType.STRING
 
 
-add(FunctionSpec("min", 1, 1, _same, lambda c, a: exp.Min(this=a[0].sql), aggregate=True, prefix="min"))
-add(FunctionSpec("max", 1, 1, _same, lambda c, a: exp.Max(this=a[0].sql), aggregate=True, prefix="max"))
-add(FunctionSpec("minif", 2, 2, _same, lambda c, a: _filtered(exp.Min(this=a[0].sql), a[1]), aggregate=True,
-                 prefix="minif"))
-add(FunctionSpec("maxif", 2, 2, _same, lambda c, a: _filtered(exp.Max(this=a[0].sql), a[1]), aggregate=True,
-                 prefix="maxif"))
-add(FunctionSpec("take_any", 1, None, _same, lambda c, a: agg("any_value", a[0].sql), aggregate=True,
-                 aliases=("any",), prefix="any"))
-add(FunctionSpec("take_anyif", 2, 2, _same, lambda c, a: _filtered(agg("any_value", a[0].sql), a[1]),
-                 aggregate=True, prefix="any"))
+add(
+    FunctionSpec(
+        "min", 1, 1, _same, lambda c, a: exp.Min(this=a[0].sql), aggregate=True, prefix="min"
+    )
+)
+add(
+    FunctionSpec(
+        "max", 1, 1, _same, lambda c, a: exp.Max(this=a[0].sql), aggregate=True, prefix="max"
+    )
+)
+add(
+    FunctionSpec(
+        "minif",
+        2,
+        2,
+        _same,
+        lambda c, a: _filtered(exp.Min(this=a[0].sql), a[1]),
+        aggregate=True,
+        prefix="minif",
+    )
+)
+add(
+    FunctionSpec(
+        "maxif",
+        2,
+        2,
+        _same,
+        lambda c, a: _filtered(exp.Max(this=a[0].sql), a[1]),
+        aggregate=True,
+        prefix="maxif",
+    )
+)
+add(
+    FunctionSpec(
+        "take_any",
+        1,
+        None,
+        _same,
+        lambda c, a: agg("any_value", a[0].sql),
+        aggregate=True,
+        aliases=("any",),
+        prefix="any",
+    )
+)
+add(
+    FunctionSpec(
+        "take_anyif",
+        2,
+        2,
+        _same,
+        lambda c, a: _filtered(agg("any_value", a[0].sql), a[1]),
+        aggregate=True,
+        prefix="any",
+    )
+)
 T("any_value", "any_value({0})", "any_value({0})")
 
 
@@ -117,18 +221,58 @@ def _collect_sql(value: Arg, limit: Arg | None, distinct: bool, pred: Arg | None
 T("collect_set", "list(DISTINCT {0})", "collect_set({0})")
 T("collect_list", "list({0})", "collect_list({0})")
 T("json_list", "COALESCE(to_json({0}), json('[]'))", "to_json({0})")
-T("json_list_limit", "COALESCE(to_json(list_slice({0}, 1, {1})), json('[]'))", "to_json(slice({0}, 1, {1}))")
+T(
+    "json_list_limit",
+    "COALESCE(to_json(list_slice({0}, 1, {1})), json('[]'))",
+    "to_json(slice({0}, 1, {1}))",
+)
 
-add(FunctionSpec("make_set", 1, 2, KType.DYNAMIC, lambda c, a: _collect_sql(a[0], a[1] if len(a) > 1 else None,
-                 True, None), aggregate=True, aliases=("makeset",), prefix="set"))
-add(FunctionSpec("make_list", 1, 2, KType.DYNAMIC, lambda c, a: _collect_sql(a[0], a[1] if len(a) > 1 else None,
-                 False, None), aggregate=True, aliases=("makelist",), prefix="list"))
-add(FunctionSpec("make_set_if", 2, 3, KType.DYNAMIC,
-                 lambda c, a: _collect_sql(a[0], a[2] if len(a) > 2 else None, True, a[1]),
-                 aggregate=True, prefix="set"))
-add(FunctionSpec("make_list_if", 2, 3, KType.DYNAMIC,
-                 lambda c, a: _collect_sql(a[0], a[2] if len(a) > 2 else None, False, a[1]),
-                 aggregate=True, prefix="list"))
+add(
+    FunctionSpec(
+        "make_set",
+        1,
+        2,
+        KType.DYNAMIC,
+        lambda c, a: _collect_sql(a[0], a[1] if len(a) > 1 else None, True, None),
+        aggregate=True,
+        aliases=("makeset",),
+        prefix="set",
+    )
+)
+add(
+    FunctionSpec(
+        "make_list",
+        1,
+        2,
+        KType.DYNAMIC,
+        lambda c, a: _collect_sql(a[0], a[1] if len(a) > 1 else None, False, None),
+        aggregate=True,
+        aliases=("makelist",),
+        prefix="list",
+    )
+)
+add(
+    FunctionSpec(
+        "make_set_if",
+        2,
+        3,
+        KType.DYNAMIC,
+        lambda c, a: _collect_sql(a[0], a[2] if len(a) > 2 else None, True, a[1]),
+        aggregate=True,
+        prefix="set",
+    )
+)
+add(
+    FunctionSpec(
+        "make_list_if",
+        2,
+        3,
+        KType.DYNAMIC,
+        lambda c, a: _collect_sql(a[0], a[2] if len(a) > 2 else None, False, a[1]),
+        aggregate=True,
+        prefix="list",
+    )
+)
 
 
 def _make_list_with_nulls(ctx: Ctx, a: list[Arg]) -> exp.Expression:
@@ -137,8 +281,17 @@ def _make_list_with_nulls(ctx: Ctx, a: list[Arg]) -> exp.Expression:
 
 
 T("json_null_if_null", "COALESCE({0}, json('null'))", "COALESCE({0}, 'null')")
-add(FunctionSpec("make_list_with_nulls", 1, 2, KType.DYNAMIC, _make_list_with_nulls, aggregate=True,
-                 prefix="list"))
+add(
+    FunctionSpec(
+        "make_list_with_nulls",
+        1,
+        2,
+        KType.DYNAMIC,
+        _make_list_with_nulls,
+        aggregate=True,
+        prefix="list",
+    )
+)
 
 
 def _make_bag(ctx: Ctx, a: list[Arg], pred: Arg | None = None) -> exp.Expression:
@@ -149,12 +302,34 @@ def _make_bag(ctx: Ctx, a: list[Arg], pred: Arg | None = None) -> exp.Expression
 
 
 T("bag_merge_agg", "list({0}) FILTER (WHERE json_type({0}) = 'OBJECT')", "collect_list({0})")
-T("json_bag", "COALESCE(list_reduce(list_prepend(json('{{}}'), {0}), lambda x, y: json_merge_patch(y, x)), json('{{}}'))",
-  "{0}")
-add(FunctionSpec("make_bag", 1, 2, KType.DYNAMIC, lambda c, a: _make_bag(c, a), aggregate=True,
-                 prefix="bag", note="the size limit argument is ignored"))
-add(FunctionSpec("make_bag_if", 2, 3, KType.DYNAMIC, lambda c, a: _make_bag(c, a[:1], a[1]), aggregate=True,
-                 prefix="bag"))
+T(
+    "json_bag",
+    "COALESCE(list_reduce(list_prepend(json('{{}}'), {0}), lambda x, y: json_merge_patch(y, x)), json('{{}}'))",
+    "{0}",
+)
+add(
+    FunctionSpec(
+        "make_bag",
+        1,
+        2,
+        KType.DYNAMIC,
+        lambda c, a: _make_bag(c, a),
+        aggregate=True,
+        prefix="bag",
+        note="the size limit argument is ignored",
+    )
+)
+add(
+    FunctionSpec(
+        "make_bag_if",
+        2,
+        3,
+        KType.DYNAMIC,
+        lambda c, a: _make_bag(c, a[:1], a[1]),
+        aggregate=True,
+        prefix="bag",
+    )
+)
 
 
 def percentile_sql(value: Arg, pct: float) -> exp.Expression:
@@ -188,7 +363,8 @@ for _name, _op, _sql_d, _sql_s in [
     ("variancep", "var_pop", "var_pop({0})", "var_pop({0})"),
 ]:
     T(_op, _sql_d, _sql_s)
-    add(FunctionSpec(_name, 1, 1, KType.REAL, _stat(_op), aggregate=True, prefix=_name))  # type: ignore[arg-type]
+    _prefix = _name.rstrip("p")  # Kusto names stdevp(x) stdev_x and variancep(x) variance_x
+    add(FunctionSpec(_name, 1, 1, KType.REAL, _stat(_op), aggregate=True, prefix=_prefix))  # type: ignore[arg-type]
 
     def _stat_if(ctx: Ctx, a: list[Arg], _op: str = _op) -> exp.Expression:
         v = cast(a[0].sql, KType.REAL) if a[0].type is not KType.REAL else a[0].sql
@@ -199,12 +375,14 @@ for _name, _op, _sql_d, _sql_s in [
 
 # arg_max/arg_min and percentiles have several output columns: summarize binds them itself
 def _declared_only(ctx: Ctx, a: list[Arg]) -> exp.Expression:
-    return ctx.error(D.type_error(f"{ctx.name}() is only valid as a top-level aggregate in summarize",
-                                  ctx.span))
+    return ctx.error(
+        D.type_error(f"{ctx.name}() is only valid as a top-level aggregate in summarize", ctx.span)
+    )
 
 
 add(FunctionSpec("arg_max", 1, None, _same, _declared_only, aggregate=True, aliases=("argmax",)))
 add(FunctionSpec("arg_min", 1, None, _same, _declared_only, aggregate=True, aliases=("argmin",)))
 add(FunctionSpec("percentiles", 2, None, _same, _declared_only, aggregate=True))
 T("arg_max", "arg_max({0}, {1})", "max_by({0}, {1})")
+T("first_value", "first({0})", "first({0})")
 T("arg_min", "arg_min({0}, {1})", "min_by({0}, {1})")

@@ -180,7 +180,9 @@ def to_real(a: Arg) -> exp.Expression:
     if a.type is KType.DATETIME:
         return exp.Div(this=fn("epoch_ns", a.sql), expression=lit(100.0))
     if a.type is KType.BOOL:
-        return exp.Cast(this=exp.Cast(this=a.sql, to=exp.DataType.build("INT")), to=exp.DataType.build("DOUBLE"))
+        return exp.Cast(
+            this=exp.Cast(this=a.sql, to=exp.DataType.build("INT")), to=exp.DataType.build("DOUBLE")
+        )
     return cast(a.sql, KType.REAL)
 
 
@@ -279,6 +281,8 @@ def to_type(a: Arg, t: KType) -> exp.Expression:
     if t is KType.GUID:
         return fn("string_to_guid", to_string(a))
     if t is KType.DECIMAL:
-        return exp.TryCast(this=to_string(a) if a.type is KType.DYNAMIC else a.sql,
-                           to=exp.DataType.build("DECIMAL(38, 18)"))
+        return exp.TryCast(
+            this=to_string(a) if a.type is KType.DYNAMIC else a.sql,
+            to=exp.DataType.build("DECIMAL(38, 18)"),
+        )
     return a.sql

@@ -14,7 +14,7 @@ from kustodian.kql.functions.base import (
     to_string,
     to_type,
 )
-from kustodian.kql.sqlnodes import epoch_ns, cast, fn, lit
+from kustodian.kql.sqlnodes import cast, epoch_ns, fn, lit
 from kustodian.kql.types import KType
 
 FAMILY = Family("core")
@@ -29,9 +29,13 @@ T("now", "make_timestamp_ns($kql_now)", "timestamp_micros(div(:kql_now, 1000))")
 T("datetime_literal", "make_timestamp_ns({0})", "timestamp_micros(div({0}, 1000))")
 T("epoch_ns", "epoch_ns({0})", "(unix_micros({0}) * 1000)")
 T("now_ns", "$kql_now", ":kql_now")
-T("from_epoch_ns", "make_timestamp_ns(CAST({0} AS BIGINT))", "timestamp_micros(div(CAST({0} AS BIGINT), 1000))")
+T(
+    "from_epoch_ns",
+    "make_timestamp_ns(CAST({0} AS BIGINT))",
+    "timestamp_micros(div(CAST({0} AS BIGINT), 1000))",
+)
 T("int_div", "({0} // {1})", "div({0}, {1})")
-T("int_mod", "({0} % {1})", "({0} % {1})")
+T("int_mod", "((({0}) % ({1}) + abs({1})) % abs({1}))", "((({0}) % ({1}) + abs({1})) % abs({1}))")
 T("real_to_long", "TRY_CAST(trunc({0}) AS BIGINT)", "CAST(trunc({0}) AS BIGINT)")
 T("long_to_int", "TRY_CAST({0} AS INTEGER)", "CAST({0} AS INT)")
 
@@ -66,24 +70,34 @@ T(
     "ELSE CAST({0} AS VARCHAR) END",
     "CAST({0} AS STRING)",
 )
-T("bool_to_string", "CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END",
-  "CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END")
+T(
+    "bool_to_string",
+    "CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END",
+    "CASE WHEN {0} THEN 'true' WHEN NOT {0} THEN 'false' END",
+)
 T("guid_to_string", "lower(CAST({0} AS VARCHAR))", "lower({0})")
 
 # parsing text and dynamic values
 T("dynamic_to_real", "TRY_CAST(json_extract_string({0}, '$') AS DOUBLE)", "CAST({0} AS DOUBLE)")
-T("dynamic_to_long", "TRY_CAST(trunc(TRY_CAST(json_extract_string({0}, '$') AS DOUBLE)) AS BIGINT)",
-  "CAST({0} AS BIGINT)")
-T("dynamic_to_bool",
-  "CASE lower(json_extract_string({0}, '$')) WHEN 'true' THEN true WHEN 'false' THEN false "
-  "WHEN '1' THEN true WHEN '0' THEN false END",
-  "CAST({0} AS BOOLEAN)")
+T(
+    "dynamic_to_long",
+    "TRY_CAST(trunc(TRY_CAST(json_extract_string({0}, '$') AS DOUBLE)) AS BIGINT)",
+    "CAST({0} AS BIGINT)",
+)
+T(
+    "dynamic_to_bool",
+    "CASE lower(json_extract_string({0}, '$')) WHEN 'true' THEN true WHEN 'false' THEN false "
+    "WHEN '1' THEN true WHEN '0' THEN false END",
+    "CAST({0} AS BOOLEAN)",
+)
 T("string_to_real", "TRY_CAST(trim({0}) AS DOUBLE)", "CAST({0} AS DOUBLE)")
 T("string_to_long", "TRY_CAST(trim({0}) AS BIGINT)", "CAST({0} AS BIGINT)")
-T("string_to_bool",
-  "CASE lower(trim({0})) WHEN 'true' THEN true WHEN 'false' THEN false WHEN '1' THEN true "
-  "WHEN '0' THEN false END",
-  "CAST({0} AS BOOLEAN)")
+T(
+    "string_to_bool",
+    "CASE lower(trim({0})) WHEN 'true' THEN true WHEN 'false' THEN false WHEN '1' THEN true "
+    "WHEN '0' THEN false END",
+    "CAST({0} AS BOOLEAN)",
+)
 T(
     "string_to_datetime",
     "CASE WHEN regexp_matches({0}, '[+-][0-9]{{2}}:?[0-9]{{2}}$') AND regexp_matches({0}, '[0-9]{{2}}:[0-9]{{2}}') "
@@ -117,15 +131,21 @@ T(
     ),
     lambda a: f"get_json_object({a[0]}, concat('$[', {a[1]}, ']'))",
 )
-T("json_key", "json_extract({0}, '$.\"' || replace({1}, '\"', '\\\"') || '\"')",
-  "get_json_object({0}, concat('$.', {1}))")
+T(
+    "json_key",
+    "json_extract({0}, '$.\"' || replace({1}, '\"', '\\\"') || '\"')",
+    "get_json_object({0}, concat('$.', {1}))",
+)
 T(
     "json_to_list",
     lambda a: (
         f"CASE json_type({a[0]}) WHEN 'ARRAY' THEN CAST({a[0]} AS JSON[]) "
         f"WHEN 'OBJECT' THEN list_transform(json_keys({a[0]}), lambda k: "
-        + (f"json_array(k, json_extract({a[0]}, '$.\"' || k || '\"'))" if a[1] == "TRUE"
-           else f"json_object(k, json_extract({a[0]}, '$.\"' || k || '\"'))")
+        + (
+            f"json_array(k, json_extract({a[0]}, '$.\"' || k || '\"'))"
+            if a[1] == "TRUE"
+            else f"json_object(k, json_extract({a[0]}, '$.\"' || k || '\"'))"
+        )
         + f") WHEN 'NULL' THEN NULL ELSE [{a[0]}] END"
     ),
 )
@@ -136,7 +156,7 @@ T(
     lambda a: (
         f"list_contains(list_transform(CAST({a[0]} AS JSON[]), lambda x: "
         + ("lower(" if a[2] == "TRUE" else "(")
-        + f"json_extract_string(x, '$'))), "
+        + "json_extract_string(x, '$'))), "
         + (f"lower({a[1]}))" if a[2] == "TRUE" else f"{a[1]})")
     ),
 )
@@ -160,8 +180,11 @@ T(
     ),
 )
 T("ilike", "ilike_escape({0}, {1}, '\\')", "({0} ILIKE {1})")
-T("struct_pack", lambda a: "{" + ", ".join(f"{a[i]}: {a[i + 1]}" for i in range(0, len(a), 2)) + "}",
-  "named_struct({args})")
+T(
+    "struct_pack",
+    lambda a: "{" + ", ".join(f"{a[i]}: {a[i + 1]}" for i in range(0, len(a), 2)) + "}",
+    "named_struct({args})",
+)
 T("struct_get", "struct_extract({0}, {1})", lambda a: f"{a[0]}.{a[1].strip(chr(39))}")
 
 
@@ -176,19 +199,74 @@ def _convert(t: KType) -> FunctionSpec:
 
 
 add(FunctionSpec("tostring", 1, 1, KType.STRING, lambda c, a: to_string(a[0]), naming="first_arg"))
-add(FunctionSpec("toint", 1, 1, KType.INT, lambda c, a: to_type(a[0], KType.INT), naming="first_arg"))
-add(FunctionSpec("tolong", 1, 1, KType.LONG, lambda c, a: to_type(a[0], KType.LONG), naming="first_arg"))
-add(FunctionSpec("toreal", 1, 1, KType.REAL, lambda c, a: to_type(a[0], KType.REAL),
-                 aliases=("todouble",), naming="first_arg"))
-add(FunctionSpec("tobool", 1, 1, KType.BOOL, lambda c, a: to_type(a[0], KType.BOOL),
-                 aliases=("toboolean",), naming="first_arg"))
-add(FunctionSpec("todatetime", 1, 1, KType.DATETIME, lambda c, a: to_type(a[0], KType.DATETIME),
-                 naming="first_arg"))
-add(FunctionSpec("totimespan", 1, 1, KType.TIMESPAN, lambda c, a: to_type(a[0], KType.TIMESPAN),
-                 aliases=("totime",), naming="first_arg"))
-add(FunctionSpec("toguid", 1, 1, KType.GUID, lambda c, a: to_type(a[0], KType.GUID), naming="first_arg"))
-add(FunctionSpec("todecimal", 1, 1, KType.DECIMAL, lambda c, a: to_type(a[0], KType.DECIMAL),
-                 naming="first_arg"))
+add(
+    FunctionSpec(
+        "toint", 1, 1, KType.INT, lambda c, a: to_type(a[0], KType.INT), naming="first_arg"
+    )
+)
+add(
+    FunctionSpec(
+        "tolong", 1, 1, KType.LONG, lambda c, a: to_type(a[0], KType.LONG), naming="first_arg"
+    )
+)
+add(
+    FunctionSpec(
+        "toreal",
+        1,
+        1,
+        KType.REAL,
+        lambda c, a: to_type(a[0], KType.REAL),
+        aliases=("todouble",),
+        naming="first_arg",
+    )
+)
+add(
+    FunctionSpec(
+        "tobool",
+        1,
+        1,
+        KType.BOOL,
+        lambda c, a: to_type(a[0], KType.BOOL),
+        aliases=("toboolean",),
+        naming="first_arg",
+    )
+)
+add(
+    FunctionSpec(
+        "todatetime",
+        1,
+        1,
+        KType.DATETIME,
+        lambda c, a: to_type(a[0], KType.DATETIME),
+        naming="first_arg",
+    )
+)
+add(
+    FunctionSpec(
+        "totimespan",
+        1,
+        1,
+        KType.TIMESPAN,
+        lambda c, a: to_type(a[0], KType.TIMESPAN),
+        aliases=("totime",),
+        naming="first_arg",
+    )
+)
+add(
+    FunctionSpec(
+        "toguid", 1, 1, KType.GUID, lambda c, a: to_type(a[0], KType.GUID), naming="first_arg"
+    )
+)
+add(
+    FunctionSpec(
+        "todecimal",
+        1,
+        1,
+        KType.DECIMAL,
+        lambda c, a: to_type(a[0], KType.DECIMAL),
+        naming="first_arg",
+    )
+)
 
 
 def _parse_json(ctx: Ctx, args: list[Arg]) -> exp.Expression:
@@ -201,8 +279,17 @@ def _parse_json(ctx: Ctx, args: list[Arg]) -> exp.Expression:
 
 
 T("parse_json", "CASE WHEN json_valid({0}) THEN json({0}) ELSE to_json({0}) END", "{0}")
-add(FunctionSpec("parse_json", 1, 1, KType.DYNAMIC, _parse_json,
-                 aliases=("parsejson", "todynamic", "toobject"), naming="first_arg"))
+add(
+    FunctionSpec(
+        "parse_json",
+        1,
+        1,
+        KType.DYNAMIC,
+        _parse_json,
+        aliases=("parsejson", "todynamic", "toobject"),
+        naming="first_arg",
+    )
+)
 
 
 # ------------------------------------------------------------------ null and emptiness
@@ -211,8 +298,10 @@ add(FunctionSpec("parse_json", 1, 1, KType.DYNAMIC, _parse_json,
 def _isnull(ctx: Ctx, args: list[Arg]) -> exp.Expression:
     a = args[0]
     if a.type is KType.DYNAMIC:
-        return exp.Or(this=exp.Is(this=a.sql, expression=exp.Null()),
-                      expression=exp.EQ(this=fn("json_type", a.sql), expression=lit("NULL")))
+        return exp.Or(
+            this=exp.Is(this=a.sql, expression=exp.Null()),
+            expression=exp.EQ(this=fn("json_type", a.sql), expression=lit("NULL")),
+        )
     if a.type is KType.STRING:
         return exp.false() if not isinstance(a.sql, exp.Null) else exp.true()
     return exp.Is(this=a.sql, expression=exp.Null())
@@ -221,8 +310,12 @@ def _isnull(ctx: Ctx, args: list[Arg]) -> exp.Expression:
 def _isempty(ctx: Ctx, args: list[Arg]) -> exp.Expression:
     a = args[0]
     if a.type is KType.STRING:
-        return exp.Paren(this=exp.Or(this=exp.Is(this=a.sql, expression=exp.Null()),
-                                     expression=exp.EQ(this=a.sql, expression=lit(""))))
+        return exp.Paren(
+            this=exp.Or(
+                this=exp.Is(this=a.sql, expression=exp.Null()),
+                expression=exp.EQ(this=a.sql, expression=lit("")),
+            )
+        )
     if a.type is KType.DYNAMIC:
         s = to_string(a)
         return exp.EQ(this=s, expression=lit(""))
@@ -231,11 +324,27 @@ def _isempty(ctx: Ctx, args: list[Arg]) -> exp.Expression:
 
 T("json_type", "json_type({0})", "'OBJECT'")
 add(FunctionSpec("isnull", 1, 1, KType.BOOL, _isnull))
-add(FunctionSpec("isnotnull", 1, 1, KType.BOOL, lambda c, a: exp.Not(this=exp.Paren(this=_isnull(c, a))),
-                 aliases=("notnull",)))
+add(
+    FunctionSpec(
+        "isnotnull",
+        1,
+        1,
+        KType.BOOL,
+        lambda c, a: exp.Not(this=exp.Paren(this=_isnull(c, a))),
+        aliases=("notnull",),
+    )
+)
 add(FunctionSpec("isempty", 1, 1, KType.BOOL, _isempty))
-add(FunctionSpec("isnotempty", 1, 1, KType.BOOL, lambda c, a: exp.Not(this=exp.Paren(this=_isempty(c, a))),
-                 aliases=("notempty",)))
+add(
+    FunctionSpec(
+        "isnotempty",
+        1,
+        1,
+        KType.BOOL,
+        lambda c, a: exp.Not(this=exp.Paren(this=_isempty(c, a))),
+        aliases=("notempty",),
+    )
+)
 
 
 # ------------------------------------------------------------------ bin
@@ -248,14 +357,20 @@ def _bin(ctx: Ctx, args: list[Arg]) -> exp.Expression:
             return ctx.error(D.type_error("bin() of a datetime needs a timespan size", size.span))
         width = exp.Mul(this=size.sql, expression=lit(100))
         ns = epoch_ns(v.sql)
-        return fn("from_epoch_ns", exp.Mul(this=fn("floor_div", ns, width), expression=width.copy()))
+        return fn(
+            "from_epoch_ns", exp.Mul(this=fn("floor_div", ns, width), expression=width.copy())
+        )
     if v.type is KType.TIMESPAN or v.type in (KType.LONG, KType.INT):
         if size.type is KType.REAL:
-            return exp.Mul(this=exp.Floor(this=exp.Div(this=cast(v.sql, KType.REAL), expression=size.sql)),
-                           expression=size.sql)
+            return exp.Mul(
+                this=exp.Floor(this=exp.Div(this=cast(v.sql, KType.REAL), expression=size.sql)),
+                expression=size.sql,
+            )
         return exp.Mul(this=fn("floor_div", v.sql, size.sql), expression=size.sql)
     if v.type in (KType.REAL, KType.DECIMAL):
-        return exp.Mul(this=exp.Floor(this=exp.Div(this=v.sql, expression=size.sql)), expression=size.sql)
+        return exp.Mul(
+            this=exp.Floor(this=exp.Div(this=v.sql, expression=size.sql)), expression=size.sql
+        )
     if v.type is KType.NULL:
         return exp.Null()
     return ctx.error(D.type_error(f"bin() cannot round a {v.type} value", v.span))
@@ -271,8 +386,11 @@ def _bin_type(args: list[Arg]) -> KType:
 
 
 # integer floor division (exact on nanoseconds, which doubles are not)
-T("floor_div", "(({0}) // ({1}) - CASE WHEN ({0}) % ({1}) < 0 THEN 1 ELSE 0 END)",
-  "CAST(floor(({0}) / ({1})) AS BIGINT)")
+T(
+    "floor_div",
+    "(({0}) // ({1}) - CASE WHEN ({0}) % ({1}) < 0 THEN 1 ELSE 0 END)",
+    "CAST(floor(({0}) / ({1})) AS BIGINT)",
+)
 add(FunctionSpec("bin", 2, 2, _bin_type, _bin, aliases=("floor",), naming="first_arg"))
 
 
@@ -282,11 +400,18 @@ def _bin_at(ctx: Ctx, args: list[Arg]) -> exp.Expression:
         width = exp.Mul(this=size.sql, expression=lit(100))
         off = epoch_ns(at.sql)
         ns = exp.Sub(this=epoch_ns(v.sql), expression=off)
-        return fn("from_epoch_ns", exp.Add(this=exp.Mul(this=fn("floor_div", ns, width), expression=width.copy()),
-                                           expression=off.copy()))
+        return fn(
+            "from_epoch_ns",
+            exp.Add(
+                this=exp.Mul(this=fn("floor_div", ns, width), expression=width.copy()),
+                expression=off.copy(),
+            ),
+        )
     shifted = exp.Sub(this=v.sql, expression=at.sql)
     if v.type in (KType.REAL, KType.DECIMAL) or size.type is KType.REAL:
-        base = exp.Mul(this=exp.Floor(this=exp.Div(this=shifted, expression=size.sql)), expression=size.sql)
+        base = exp.Mul(
+            this=exp.Floor(this=exp.Div(this=shifted, expression=size.sql)), expression=size.sql
+        )
     else:
         base = exp.Mul(this=fn("floor_div", shifted, size.sql), expression=size.sql)
     return exp.Add(this=base, expression=at.sql)
@@ -299,5 +424,22 @@ add(FunctionSpec("bin_at", 3, 3, _bin_type, _bin_at, naming="first_arg"))
 T("index_series", "unnest(range(0, {0}))", "explode(sequence(0, {0} - 1))")
 T("unnest_list", "unnest({0})", "explode({0})")
 T("list_head", "list_slice({0}, 1, {1})", "slice({0}, 1, {1})")
-T("list_indexes", lambda a: "range(0, greatest(" + ", ".join(f"len({x})" for x in a) + ", 0))"
-  if len(a) > 1 else f"range(0, len({a[0]}))")
+T(
+    "list_indexes",
+    lambda a: (
+        "range(0, greatest(" + ", ".join(f"len({x})" for x in a) + ", 0))"
+        if len(a) > 1
+        else f"range(0, len({a[0]}))"
+    ),
+)
+
+
+add(
+    FunctionSpec(
+        "not",
+        1,
+        1,
+        KType.BOOL,
+        lambda c, a: exp.Not(this=exp.Paren(this=to_type(a[0], KType.BOOL))),
+    )
+)
