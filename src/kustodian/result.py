@@ -68,7 +68,7 @@ def _column_values(arr: pa.ChunkedArray, t: KType) -> list[Any]:
             scale = {"s": 10**9, "ms": 10**6, "us": 10**3}[arr.type.unit]
             ints = [None if v is None else v * scale for v in ints]
         return [None if v is None else format_datetime_ns(v) for v in ints]
-    values = arr.to_pylist()
+    values: list[Any] = arr.to_pylist()
     if t is KType.TIMESPAN:
         return [None if v is None else format_timespan_ticks(int(v)) for v in values]
     if t is KType.DYNAMIC:

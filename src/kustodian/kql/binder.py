@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from kustodian.kql import binder_ops
 from kustodian.kql import diagnostics as D
 from kustodian.kql import plan as P
 from kustodian.kql import syntax as S
@@ -294,7 +295,8 @@ class Binder:
     def bind_table_ref(self, t: S.TableRef, env: Env) -> P.Node:
         bound = env.lookup(t.name)
         if isinstance(bound, P.Node):
-            return bound
+            node: P.Node = bound
+            return node
         if isinstance(bound, Lambda) and not bound.node.params:
             return self.call_lambda_tabular(bound, [], t.span, env)
         table = self.catalog.get(t.name)
@@ -776,17 +778,14 @@ class Binder:
         return self.call_lambda_tabular(target, args, op.call.span, inner_env)
 
     # summarize, join, union, mv-expand, parse, lookup, make-series live in binder_ops.py
-    from kustodian.kql.binder_ops import (
-        op_Join,
-        op_Lookup,
-        op_MakeSeries,
-        op_MvExpand,
-        op_Parse,
-        op_Summarize,
-        op_UnionOp,
-    )
-
-    bind_union = op_UnionOp
+    op_Join = binder_ops.op_Join
+    op_Lookup = binder_ops.op_Lookup
+    op_MakeSeries = binder_ops.op_MakeSeries
+    op_MvExpand = binder_ops.op_MvExpand
+    op_Parse = binder_ops.op_Parse
+    op_Summarize = binder_ops.op_Summarize
+    op_UnionOp = binder_ops.op_UnionOp
+    bind_union = binder_ops.op_UnionOp
 
     # -------------------------------------------------------------- expression names
     def derived_name(self, e: S.Expr, arg: Arg | None = None) -> str | None:

@@ -72,9 +72,9 @@ def op_Summarize(self: Binder, node: P.Node, op: S.Summarize, env: Env) -> P.Nod
             )
             continue
         name = a.name or _aggregate_name(self, a.expr)
-        t = arg.type if arg.type is not KType.NULL else KType.STRING
-        outputs.append((name, t, arg.sql))
-        unpack.append((name, t, None, None))
+        out_type = arg.type if arg.type is not KType.NULL else KType.STRING
+        outputs.append((name, out_type, arg.sql))
+        unpack.append((name, out_type, None, None))
     names = [k[0] for k in keys] + [u[0] for u in unpack]
     names = _dedupe(names)
     hidden: list[tuple[str, KType]] = [(k[0], k[1]) for k in keys] + [(o[0], o[1]) for o in outputs]
@@ -90,8 +90,8 @@ def op_Summarize(self: Binder, node: P.Node, op: S.Summarize, env: Env) -> P.Nod
     for i, c in enumerate(key_cols):
         final.append((names[i], c.type))
         exprs.append(col(c.sql))
-    for j, (name, t, struct, field) in enumerate(unpack):
-        final.append((names[len(keys) + j], t))
+    for j, (name, utype, struct, field) in enumerate(unpack):
+        final.append((names[len(keys) + j], utype))
         if struct is None:
             exprs.append(col(by_name[name].sql))
         else:
@@ -410,12 +410,12 @@ def op_UnionOp(self: Binder, node: P.Node | None, op: S.UnionOp, env: Env) -> P.
         row: list[exp.Expression] = []
         if op.withsource:
             row.append(lit(tname))
-        for _, t, source_name in out_cols:
+        for _, ctype, source_name in out_cols:
             c = n.column(source_name)
-            if c is not None and c.type is t:
+            if c is not None and c.type is ctype:
                 row.append(col(c.sql))
             else:
-                row.append(null_of(t))
+                row.append(null_of(ctype))
         per_input.append(tuple(row))
     return P.Union(schema, tuple(n for _, n in inputs), tuple(per_input))
 
@@ -542,11 +542,12 @@ def op_Parse(self: Binder, node: P.Node, op: S.Parse, env: Env) -> P.Node:
         elif isinstance(item, str):
             pieces.append(item if op.kind == "regex" else re.escape(item))
         else:
-            name, tname = item  # type: ignore[misc]
-            t = type_from_name(tname) if tname else KType.STRING
-            if t is None:
+            assert isinstance(item, tuple)
+            name, tname = str(item[0]), item[1]
+            found = type_from_name(str(tname)) if tname else KType.STRING
+            if found is None:
                 self.error(D.type_error(f"unknown type '{tname}'", op.span))
-                t = KType.STRING
+            t = found or KType.STRING
             if op.kind == "regex" and t in _TYPE_REGEX:
                 pieces.append(_TYPE_REGEX[t])
             else:

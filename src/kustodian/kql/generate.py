@@ -69,7 +69,7 @@ def _operand(gen: Any, a: exp.Expression) -> str:
 _PLAIN = frozenset({"json_object"})
 
 
-class KustoDuckDB(DuckDB):
+class KustoDuckDB(DuckDB):  # type: ignore[misc]
     class Generator(DuckDB.Generator):  # type: ignore[misc]
         TRANSFORMS = {
             **DuckDB.Generator.TRANSFORMS,
@@ -78,7 +78,7 @@ class KustoDuckDB(DuckDB):
         }
 
 
-class KustoSpark(Spark):
+class KustoSpark(Spark):  # type: ignore[misc]
     class Generator(Spark.Generator):  # type: ignore[misc]
         TRANSFORMS = {
             **Spark.Generator.TRANSFORMS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from kustodian.kql.types import TICKS_PER_SECOND
 
@@ -195,9 +195,7 @@ def format_datetime_ns(ns: int) -> str:
     return base + "Z"
 
 
-def _td(secs: int) -> object:
-    from datetime import timedelta
-
+def _td(secs: int) -> timedelta:
     return timedelta(seconds=secs)
 
 

@@ -74,6 +74,9 @@ class Parser:
             self.i += 1
         return t
 
+    def at_eof(self) -> bool:
+        return self.tokens[self.i].kind is T.EOF
+
     def at_op(self, *ops: str) -> bool:
         return self.tok.is_op(*ops)
 
@@ -127,7 +130,7 @@ class Parser:
     def recover(self) -> None:
         """Skip to the next `|` or `;` at bracket depth 0."""
         depth = 0
-        while self.tok.kind is not T.EOF:
+        while not self.at_eof():
             if self.at_op("(", "[", "{"):
                 depth += 1
             elif self.at_op(")", "]", "}"):
@@ -141,7 +144,7 @@ class Parser:
     # ------------------------------------------------------------ statements
     def parse_query(self) -> S.Query:
         q = S.Query()
-        while self.tok.kind is not T.EOF:
+        while not self.at_eof():
             if self.accept_op(";"):
                 continue
             start = self.i
@@ -151,14 +154,14 @@ class Parser:
                     q.statements.append(stmt)
             except _Abort:
                 self.recover()
-                while self.tok.kind is not T.EOF and not self.at_op(";"):
+                while not self.at_eof() and not self.at_op(";"):
                     self.advance()
-            if self.tok.kind is not T.EOF and not self.at_op(";"):
+            if not self.at_eof() and not self.at_op(";"):
                 self.diagnostics.append(
                     D.unexpected_token(self.tok.describe(), "'|' or ';'", self.tok.span)
                 )
                 self.recover()
-                while self.tok.kind is not T.EOF and not self.at_op(";"):
+                while not self.at_eof() and not self.at_op(";"):
                     self.advance()
             if self.i == start:
                 self.advance()
@@ -233,7 +236,7 @@ class Parser:
     def body(self, closer: str) -> S.Body:
         stmts: list[S.Statement] = []
         result: S.Expr | S.Tabular | None = None
-        while not self.at_op(closer) and self.tok.kind is not T.EOF:
+        while not self.at_op(closer) and not self.at_eof():
             if self.accept_op(";"):
                 continue
             start = self.tok.span
@@ -634,7 +637,7 @@ class Parser:
                 pattern.append((name, ptype))
             else:
                 break
-            if self.at_op("|", ";", ")") or self.tok.kind is T.EOF:
+            if self.at_op("|", ";", ")") or self.at_eof():
                 break
         return S.Parse(self.span_from(start), kind, source, tuple(pattern), flags, where)
 
@@ -673,7 +676,7 @@ class Parser:
         )
 
     def op_serialize(self, start: Span) -> S.Operator:
-        items = [] if self.at_op("|", ";", ")") or self.tok.kind is T.EOF else self.assignments()
+        items = [] if self.at_op("|", ";", ")") or self.at_eof() else self.assignments()
         return S.Serialize(self.span_from(start), tuple(items))
 
     def op_as(self, start: Span) -> S.Operator:
@@ -769,7 +772,7 @@ class Parser:
     def assignments(self) -> list[S.Assign]:
         items = [self.assignment()]
         while self.accept_op(","):
-            if self.at_op("|", ";", ")") or self.tok.kind is T.EOF or self.at_word("by"):
+            if self.at_op("|", ";", ")") or self.at_eof() or self.at_word("by"):
                 break  # a trailing comma, as Kusto tolerates
             items.append(self.assignment())
         return items
@@ -1020,7 +1023,7 @@ class Parser:
         """`dynamic(...)`: JSON-ish text, parsed from the raw source between the parentheses."""
         open_tok = self.expect_op("(")
         depth = 1
-        while depth and self.tok.kind is not T.EOF:
+        while depth and not self.at_eof():
             if self.at_op("(", "[", "{"):
                 depth += 1 if self.at_op("(") else 0
             if self.at_op(")"):
