@@ -846,6 +846,8 @@ class Binder:
     def raw_literal(self, word: str, raw: str, span: Span, scope: RowScope, env: Env) -> Arg:
         t = type_from_name(word)
         assert t is not None
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+            raw = raw[1:-1]  # datetime('2022-12-02') is accepted too
         if raw.lower() == "null" or raw == "":
             if raw == "" and t is KType.DATETIME:
                 return self.datetime_arg(None, span)

@@ -533,14 +533,17 @@ def op_Parse(self: Binder, node: P.Node, op: S.Parse, env: Env) -> P.Node:
     source = self.bind_expr(op.source, _scope(node), env)
     text = to_string(source)
     pieces: list[str] = []
-    captures: list[tuple[str, KType]] = []
+    captures: list[tuple[str, KType, int]] = []  # name, type, regex group number
+    groups = 0
     items = list(op.pattern)
     for i, item in enumerate(items):
         last = i == len(items) - 1
         if item == "*":
-            pieces.append(".*?" if not last else ".*")
+            pieces.append(".*" if last or op.kind == "regex" else ".*?")
         elif isinstance(item, str):
             pieces.append(item if op.kind == "regex" else re.escape(item))
+            if op.kind == "regex":
+                groups += _count_groups(item)
         else:
             assert isinstance(item, tuple)
             name, tname = str(item[0]), item[1]
@@ -548,11 +551,13 @@ def op_Parse(self: Binder, node: P.Node, op: S.Parse, env: Env) -> P.Node:
             if found is None:
                 self.error(D.type_error(f"unknown type '{tname}'", op.span))
             t = found or KType.STRING
-            if op.kind == "regex" and t in _TYPE_REGEX:
+            if t in _TYPE_REGEX and op.kind != "relaxed":
                 pieces.append(_TYPE_REGEX[t])
             else:
-                pieces.append("(.*)" if last else "(.*?)")
-            captures.append((name, t))
+                # simple mode reads up to the next literal; regex mode is greedy unless flags=U
+                pieces.append("(.*)" if last or op.kind == "regex" else "(.*?)")
+            groups += 1
+            captures.append((name, t, groups))
     flags = ""
     if op.flags:
         flags = "(?" + "".join(ch for ch in op.flags if ch in "imsU") + ")"
@@ -565,9 +570,12 @@ def op_Parse(self: Binder, node: P.Node, op: S.Parse, env: Env) -> P.Node:
         base = P.Filter(node.schema, node, exp.RegexpLike(this=text, expression=lit(pattern)))
     cols: list[tuple[str, KType]] = [(c.name, c.type) for c in node.schema]
     exprs: list[exp.Expression] = [col(c.sql) for c in node.schema]
-    for gi, (name, t) in enumerate(captures, start=1):
+    typed_ok: list[exp.Expression] = []
+    for name, t, gi in captures:
         raw = exp.RegexpExtract(this=text.copy(), expression=lit(pattern), group=lit(gi))
         value = raw if t is KType.STRING else to_type(Arg(raw, KType.STRING, op.span, NOT_CONST), t)
+        if t is not KType.STRING:
+            typed_ok.append(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))
         idx = next((i for i, (n, _) in enumerate(cols) if n == name), None)
         if idx is None:
             cols.append((name, t))
@@ -575,7 +583,23 @@ def op_Parse(self: Binder, node: P.Node, op: S.Parse, env: Env) -> P.Node:
         else:
             cols[idx] = (name, t)
             exprs[idx] = value
+    if op.where and typed_ok:
+        # parse-where keeps only rows whose typed captures all convert
+        base = P.Filter(base.schema, base, exp.and_(*typed_ok))
     return P.Project(_schema(cols), base, tuple(exprs))
+
+
+def _count_groups(regex: str) -> int:
+    """Capturing groups in a regex fragment (not `(?:`, not escaped parentheses)."""
+    n, i = 0, 0
+    while i < len(regex):
+        if regex[i] == "\\":
+            i += 2
+            continue
+        if regex[i] == "(" and (not regex.startswith("(?", i) or regex.startswith("(?P<", i)):
+            n += 1
+        i += 1
+    return n
 
 
 def op_MakeSeries(self: Binder, node: P.Node, op: S.MakeSeries, env: Env) -> P.Node:

@@ -57,6 +57,7 @@ _OTHER_FORMATS = (
     "%Y%m%d%H%M%S",
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y",
+    "%m-%d-%Y",
 )
 
 

@@ -127,6 +127,9 @@ class Lowerer:
         )
 
     def build_Sequence(self, node: P.Sequence) -> exp.Select:
+        node = P.Sequence(
+            node.schema, self.expr(node.start), self.expr(node.stop), self.expr(node.step), node.kind
+        )
         count = exp.Add(
             this=fn("floor_div", exp.Sub(this=node.stop, expression=node.start), node.step),
             expression=lit(1),

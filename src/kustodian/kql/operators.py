@@ -169,6 +169,10 @@ def unify(
     return None
 
 
+def _is_null_const(a: Arg) -> bool:
+    return a.is_const and a.const is None
+
+
 def _canonical_text(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -197,6 +201,19 @@ _CMP = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">
 
 
 def compare(b: Binder, op: str, left: Arg, right: Arg, span: Any) -> Arg:
+    if op in ("==", "!=") and (_is_null_const(left) or _is_null_const(right)):
+        # Kusto: a value compared with null is not equal (null only when both are null)
+        other = right if _is_null_const(left) else left
+        result = exp.false() if op == "==" else exp.true()
+        null_case = exp.Case(ifs=[exp.If(this=exp.Is(this=other.sql, expression=exp.Null()),
+                                         true=exp.Null())], default=result)
+        return _bool(null_case, span)
+    if op == "!=" and (left.is_const or right.is_const):
+        # a null value differs from a non-null constant (`where ival != 5` keeps nulls)
+        u = unify(b, left, right, span)
+        if u is None:
+            return _null(span)
+        return _bool(exp.NullSafeNEQ(this=u[0], expression=u[1]), span)
     u = unify(b, left, right, span)
     if u is None:
         return _null(span)

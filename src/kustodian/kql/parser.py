@@ -670,7 +670,7 @@ class Parser:
         return S.MvExpand(
             self.span_from(start),
             tuple(items),
-            self.param_word(params, "bagexpansion"),
+            self.param_word(params, "kind") or self.param_word(params, "bagexpansion"),
             item_index,
             limit,
         )

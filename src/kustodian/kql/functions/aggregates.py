@@ -60,7 +60,7 @@ add(
         0,
         1,
         KType.LONG,
-        lambda c, a: exp.Count(this=a[0].sql if a else exp.Star()),
+        lambda c, a: exp.Count(this=exp.Star()),
         aggregate=True,
         prefix="count",
     )
@@ -209,16 +209,27 @@ def _collect(distinct: bool) -> object:
 
 def _collect_sql(value: Arg, limit: Arg | None, distinct: bool, pred: Arg | None) -> exp.Expression:
     v = to_dynamic(value) if value.type is not KType.DYNAMIC else value.sql
-    inner = agg("collect_set" if distinct else "collect_list", v)
+    flat = distinct and value.type is KType.DYNAMIC
+    if flat:  # make_set adds the elements of an array value, not the array
+        inner = agg("collect_list", fn("json_elements", v))
+    else:
+        inner = agg("collect_set" if distinct else "collect_list", v)
     not_null = exp.Not(this=exp.Is(this=value.sql, expression=exp.Null()))
     cond = not_null if pred is None else exp.And(this=not_null, expression=to_bool(pred))
     e = exp.Filter(this=inner, expression=exp.Where(this=cond))
+    if flat:
+        e = fn("list_unique_ordered", fn("flatten", e))
     if limit is not None:
         return fn("json_list_limit", e, limit.sql)
     return fn("json_list", e)
 
 
 T("collect_set", "list(DISTINCT {0})", "collect_set({0})")
+T("json_elements", "CASE json_type({0}) WHEN 'ARRAY' THEN CAST({0} AS JSON[]) ELSE [{0}] END",
+  "from_json({0}, 'array<string>')")
+# distinct elements in first-seen order (list_distinct does not keep an order)
+T("list_unique_ordered", "list_filter({0}, lambda x, i: list_position({0}, x) = i)", "array_distinct({0})")
+T("flatten", "flatten({0})", "flatten({0})")
 T("collect_list", "list({0})", "collect_list({0})")
 T("json_list", "COALESCE(to_json({0}), json('[]'))", "to_json({0})")
 T(

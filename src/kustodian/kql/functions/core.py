@@ -101,7 +101,9 @@ T(
 T(
     "string_to_datetime",
     "CASE WHEN regexp_matches({0}, '[+-][0-9]{{2}}:?[0-9]{{2}}$') AND regexp_matches({0}, '[0-9]{{2}}:[0-9]{{2}}') "
-    "THEN CAST(TRY_CAST({0} AS TIMESTAMPTZ) AS TIMESTAMP_NS) ELSE TRY_CAST(trim({0}) AS TIMESTAMP_NS) END",
+    "THEN CAST(TRY_CAST({0} AS TIMESTAMPTZ) AS TIMESTAMP_NS) ELSE COALESCE(TRY_CAST(trim({0}) AS TIMESTAMP_NS), "
+    "CAST(try_strptime(trim({0}), ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y', "
+    "'%m-%d-%Y', '%a, %d %b %Y %H:%M:%S GMT', '%d %b %Y %H:%M:%S', '%Y%m%d']) AS TIMESTAMP_NS)) END",
     "to_timestamp({0})",
 )
 T(
