@@ -737,7 +737,7 @@ class Binder:
         schema = make_schema(
             [
                 ("ColumnName", KType.STRING),
-                ("ColumnOrdinal", KType.INT),
+                ("ColumnOrdinal", KType.LONG),
                 ("DataType", KType.STRING),
                 ("ColumnType", KType.STRING),
             ]
@@ -747,7 +747,7 @@ class Binder:
             rows.append(
                 (
                     lit(c.name),
-                    cast(lit(i), KType.INT),
+                    cast(lit(i), KType.LONG),
                     lit(_DOTNET_TYPES[c.type]),
                     lit(c.type.value),
                 )
@@ -755,7 +755,7 @@ class Binder:
         if not rows:
             return P.Filter(
                 schema,
-                P.Values(schema, ((lit(""), cast(lit(0), KType.INT), lit(""), lit("")),)),
+                P.Values(schema, ((lit(""), cast(lit(0), KType.LONG), lit(""), lit("")),)),
                 exp.false(),
             )
         return P.Values(schema, tuple(rows))

@@ -112,9 +112,14 @@ def call_column_ifexists(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg
         b.error(D.not_constant("the column name", e.args[0].span))
         return _null(e)
     c = scope.find(name.const)
+    default = b.bind_expr(e.args[1], scope, env)
     if c is not None:
-        return Arg(col(c.sql), c.type, e.span, NOT_CONST, S.Name(e.span, c.name))
-    return b.bind_expr(e.args[1], scope, env)
+        found = Arg(col(c.sql), c.type, e.span, NOT_CONST, S.Name(e.span, c.name))
+        if default.type in (c.type, KType.NULL):
+            return found
+        # Kusto types the result as the default's type, whether or not the column exists
+        return Arg(to_type(found, default.type), default.type, e.span)
+    return default
 
 
 def call_toscalar(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:

@@ -374,7 +374,7 @@ for _name, _op, _sql_d, _sql_s in [
     ("variancep", "var_pop", "var_pop({0})", "var_pop({0})"),
 ]:
     T(_op, _sql_d, _sql_s)
-    _prefix = _name.rstrip("p")  # Kusto names stdevp(x) stdev_x and variancep(x) variance_x
+    _prefix = _name
     add(FunctionSpec(_name, 1, 1, KType.REAL, _stat(_op), aggregate=True, prefix=_prefix))  # type: ignore[arg-type]
 
     def _stat_if(ctx: Ctx, a: list[Arg], _op: str = _op) -> exp.Expression:
