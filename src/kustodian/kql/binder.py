@@ -154,8 +154,10 @@ class Binder:
         *,
         time_range: tuple[int, int] | None = None,
         parameters: dict[str, Any] | None = None,
+        probe: Callable[[P.Node], list[tuple[Any, ...]]] | None = None,
     ) -> None:
         self.catalog = catalog
+        self.probe = probe
         self.text = text
         self.time_range = time_range
         self.parameters = parameters or {}
@@ -785,6 +787,7 @@ class Binder:
     op_Parse = binder_ops.op_Parse
     op_Summarize = binder_ops.op_Summarize
     op_UnionOp = binder_ops.op_UnionOp
+    op_Evaluate = binder_ops.op_Evaluate
     bind_union = binder_ops.op_UnionOp
 
     # -------------------------------------------------------------- expression names

@@ -590,6 +590,93 @@ def op_Parse(self: Binder, node: P.Node, op: S.Parse, env: Env) -> P.Node:
     return P.Project(_schema(cols), base, tuple(exprs))
 
 
+# ------------------------------------------------------------------ evaluate (plugins)
+
+
+def op_Evaluate(self: Binder, node: P.Node, op: S.Evaluate, env: Env) -> P.Node:
+    name = op.call.name
+    if name == "bag_unpack":
+        return _bag_unpack(self, node, op, env)
+    raise self.fatal(D.unsupported(f"the '{name}' plugin", op.call.name_span,
+                                   "supported plugins: bag_unpack"))
+
+
+def _bag_unpack(self: Binder, node: P.Node, op: S.Evaluate, env: Env) -> P.Node:
+    """Kusto's bag_unpack: one column per property of the bag column.
+
+    The columns depend on the data: with an output schema (`: (a:string, ...)`) they are taken
+    from it, otherwise the binder looks at the data (the distinct property names, sorted).
+    """
+    args = list(op.call.args)
+    if not args:
+        raise self.fatal(D.wrong_arg_count("bag_unpack", 0, "1 to 4", op.call.span))
+    scope = _scope(node)
+    bag = self.bind_expr(args[0], scope, env)
+    if bag.type is not KType.DYNAMIC:
+        raise self.fatal(D.type_error(f"bag_unpack needs a dynamic column, not {bag.type}", args[0].span))
+    prefix = ""
+    conflict = "error"
+    for i, a in enumerate(args[1:], start=1):
+        v = self.bind_expr(a.value if isinstance(a, S.NamedArg) else a, _scope(None), env)
+        key = a.name if isinstance(a, S.NamedArg) else ("OutputColumnPrefix", "columnsConflict",
+                                                          "ignoredProperties")[min(i - 1, 2)]
+        if key == "OutputColumnPrefix" and isinstance(v.const, str):
+            prefix = v.const
+        elif key == "columnsConflict" and isinstance(v.const, str):
+            conflict = v.const
+    source_name = args[0].name if isinstance(args[0], S.Name) else None
+    keep = [c for c in node.schema if c.name != source_name]
+    keys: list[tuple[str, KType]]
+    if op.schema is not None:
+        keys = []
+        for cname, tname in op.schema:
+            if cname == "*":
+                continue
+            t = type_from_name(tname)
+            if t is None:
+                raise self.fatal(D.type_error(f"unknown type '{tname}'", op.span))
+            if node.column(cname) is None:
+                keys.append((cname, t))
+        if not any(c == "*" for c, _ in op.schema):
+            keep = [c for c in keep if any(c.name == n for n, _ in op.schema)]
+    else:
+        if self.probe is None:
+            raise self.fatal(D.unsupported(
+                "bag_unpack without an output schema outside a workspace", op.span,
+                "add the schema, e.g. '| evaluate bag_unpack(col) : (*, a:string)'"))
+        from kustodian.kql.binder import make_schema
+
+        probe = P.Distinct(*(lambda s: (s, P.Project(s, node, (fn("bag_keys_unnest", bag.sql),))))(
+            make_schema([("key", KType.STRING)])))
+        rows = self.probe(probe)
+        keys = [(prefix + str(r[0]), KType.DYNAMIC) for r in sorted(rows, key=lambda r: str(r[0]))
+                if r[0] is not None]
+    cols: list[tuple[str, KType]] = [(c.name, c.type) for c in keep]
+    exprs: list[exp.Expression] = [col(c.sql) for c in keep]
+    for kname, t in keys:
+        prop = kname[len(prefix):] if prefix and kname.startswith(prefix) else kname
+        value = fn("json_extract", bag.sql.copy(), lit("$." + _json_path_key(prop)))
+        conv = value if t is KType.DYNAMIC else to_type(Arg(value, KType.DYNAMIC, op.span), t)
+        existing = next((i for i, (n, _) in enumerate(cols) if n == kname), None)
+        if existing is not None:
+            if conflict == "keep_source":
+                continue
+            if conflict == "error":
+                raise self.fatal(D.name_conflict(kname, op.span))
+            cols[existing] = (kname, t)
+            exprs[existing] = conv
+            continue
+        cols.append((kname, t))
+        exprs.append(conv)
+    return P.Project(_schema(cols), node, tuple(exprs))
+
+
+def _json_path_key(key: str) -> str:
+    if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+        return key
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _count_groups(regex: str) -> int:
     """Capturing groups in a regex fragment (not `(?:`, not escaped parentheses)."""
     n, i = 0, 0

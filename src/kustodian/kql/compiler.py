@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from kustodian.kql.diagnostics import KqlError
 from kustodian.kql.generate import generate
 from kustodian.kql.lower import lower
 from kustodian.kql.parser import parse
+from kustodian.kql.plan import Node
 from kustodian.kql.types import KType
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -53,6 +55,7 @@ def compile_all(
     timespan: tuple[datetime, datetime] | timedelta | None = None,
     parameters: dict[str, Any] | None = None,
     pretty: bool = False,
+    run_sql: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]] | None = None,
 ) -> list[CompiledQuery]:
     """Compile every tabular statement of a query.
 
@@ -64,6 +67,8 @@ def compile_all(
         timespan: restricts every table with `TimeGenerated` to this range, as the Log
             Analytics API's `timespan` does; a timedelta means the span ending at `now`.
         parameters: values for `declare query_parameters`.
+        run_sql: runs trusted SQL on the data; operators whose output columns depend on the
+            data (`evaluate bag_unpack`) use it to look at the data while binding.
 
     Raises:
         KqlError: with every diagnostic, when the query has an error.
@@ -75,7 +80,8 @@ def compile_all(
     tree, diags = parse(query)
     if diags:
         raise KqlError(diags, query)
-    binder = Binder(cat, query, time_range=time_range, parameters=parameters)
+    probe = _probe(run_sql, now_ns) if run_sql is not None else None
+    binder = Binder(cat, query, time_range=time_range, parameters=parameters, probe=probe)
     plans = binder.bind_query(tree)
     if binder.diagnostics:
         raise KqlError(binder.diagnostics, query)
@@ -97,6 +103,18 @@ def compile(query: str, **kwargs: Any) -> CompiledQuery:
             first.sql, first.params, first.columns, first.render, first.dialect, results[1:]
         )
     return first
+
+
+def _probe(
+    run_sql: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]], now_ns: int
+) -> Callable[[Node], list[tuple[Any, ...]]]:
+    """Runs a sub-plan during binding (DuckDB SQL) and returns its rows."""
+
+    def probe(node: Node) -> list[tuple[Any, ...]]:
+        sql = generate(lower(node), "duckdb")
+        return run_sql(sql, {"kql_now": now_ns} if "kql_now" in sql else {})
+
+    return probe
 
 
 def _time_range(

@@ -722,6 +722,17 @@ class Parser:
             raise _Abort
         return S.Invoke(self.span_from(start), e)
 
+    def op_evaluate(self, start: Span) -> S.Operator:
+        self.op_params()
+        e = self.postfix()
+        if not isinstance(e, S.Call):
+            self.diagnostics.append(D.syntax("expected a plugin call after 'evaluate'", e.span))
+            raise _Abort
+        schema = None
+        if self.accept_op(":"):
+            schema = self.schema_columns(allow_star=True)
+        return S.Evaluate(self.span_from(start), e, schema)
+
     def op_sample(self, start: Span) -> S.Operator:
         return S.Sample(self.span_from(start), self.expression())
 
@@ -1107,7 +1118,7 @@ _OPERATOR_METHODS = {
     "invoke": Parser.op_invoke,
     "sample": Parser.op_sample,
     "make-series": Parser.op_make_series,
-    "evaluate": Parser.op_unsupported,
+    "evaluate": Parser.op_evaluate,
     "mv-apply": Parser.op_unsupported,
     "top-nested": Parser.op_unsupported,
     "top-hitters": Parser.op_unsupported,

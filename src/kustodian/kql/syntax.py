@@ -342,6 +342,14 @@ class Invoke(Operator):
 
 
 @dataclass(frozen=True, slots=True)
+class Evaluate(Operator):
+    """`evaluate plugin(args) [: (schema)]`."""
+
+    call: Call
+    schema: tuple[tuple[str, str], ...] | None
+
+
+@dataclass(frozen=True, slots=True)
 class Sample(Operator):
     count: Expr
 
