@@ -75,7 +75,9 @@ def test_docs_result_schemas_agree(kusto_oracle: KustoOracle) -> None:
         if theirs is None:
             continue
         compared += 1
-        if [tuple(c) for c in ours] != [tuple(c) for c in theirs] and ex["id"] not in KNOWN_DISAGREEMENTS:
+        if [tuple(c) for c in ours] != [tuple(c) for c in theirs] and ex[
+            "id"
+        ] not in KNOWN_DISAGREEMENTS:
             diffs.append(f"{ex['id']}: ours {ours} theirs {theirs}")
     print(f"\nDocs examples' result schemas compared with Kusto's binder: {compared}")
     assert not diffs, f"{len(diffs)} disagreements:\n" + "\n".join(diffs)

@@ -59,7 +59,9 @@ def test_identity_queries_run(ws: Workspace, capsys: pytest.CaptureFixture[str])
         elif key not in known:
             new_failures.append(f"{key}\t{q['name']}: {error}")
     with capsys.disabled():
-        print(f"\nSentinel identity queries: {passed}/{len(QUERIES)} run (floor {FLOOR}, target 100)")
+        print(
+            f"\nSentinel identity queries: {passed}/{len(QUERIES)} run (floor {FLOOR}, target 100)"
+        )
     assert not new_failures, "queries that no longer run:\n" + "\n".join(new_failures)
     assert not fixed, "listed in known_failures.txt but now run (remove them):\n" + "\n".join(fixed)
     assert passed >= FLOOR

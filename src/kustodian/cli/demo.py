@@ -63,8 +63,8 @@ FROM (SELECT i, false AS redeem FROM range(0, 6) t(i)
 QUERIES: list[tuple[str, str]] = [
     (
         "MFA vs single-factor sign-ins, last 14 days",
-        'SigninLogs | where TimeGenerated > ago (14d) | summarize [\'Single-factor Auth.\']='
-        'countif(AuthenticationRequirement == "singleFactorAuthentication"), [\'MFA\']='
+        "SigninLogs | where TimeGenerated > ago (14d) | summarize ['Single-factor Auth.']="
+        "countif(AuthenticationRequirement == \"singleFactorAuthentication\"), ['MFA']="
         'countif(AuthenticationRequirement == "multiFactorAuthentication") by bin(TimeGenerated, 1d) '
         '| render timechart with (ytitle="Amount", title="MFA vs non-mfa last 14 days")',
     ),

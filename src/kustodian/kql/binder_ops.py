@@ -14,8 +14,8 @@ from kustodian.kql import diagnostics as D
 from kustodian.kql import plan as P
 from kustodian.kql import syntax as S
 from kustodian.kql.diagnostics import NO_SPAN
-from kustodian.kql.functions.base import NOT_CONST, Arg, to_string, to_type
-from kustodian.kql.sqlnodes import cast, col, fn, lit, null_of
+from kustodian.kql.functions.base import NOT_CONST, Arg, to_dynamic, to_string, to_type
+from kustodian.kql.sqlnodes import cast, col, epoch_ns, fn, lit, null_of
 from kustodian.kql.types import KType, type_from_name
 
 if TYPE_CHECKING:
@@ -404,7 +404,7 @@ def op_UnionOp(self: Binder, node: P.Node | None, op: S.UnionOp, env: Env) -> P.
     if op.withsource:
         items.append((op.withsource, KType.STRING))
     names = _dedupe([op.withsource] * bool(op.withsource) + [name for name, _, _ in out_cols])
-    items.extend((n, t) for n, (_, t, _) in zip(names[bool(op.withsource):], out_cols))
+    items.extend((n, t) for n, (_, t, _) in zip(names[bool(op.withsource) :], out_cols))
     schema = _schema(items)
     per_input: list[tuple[exp.Expression, ...]] = []
     for tname, n in inputs:
@@ -597,8 +597,9 @@ def op_Evaluate(self: Binder, node: P.Node, op: S.Evaluate, env: Env) -> P.Node:
     name = op.call.name
     if name == "bag_unpack":
         return _bag_unpack(self, node, op, env)
-    raise self.fatal(D.unsupported(f"the '{name}' plugin", op.call.name_span,
-                                   "supported plugins: bag_unpack"))
+    raise self.fatal(
+        D.unsupported(f"the '{name}' plugin", op.call.name_span, "supported plugins: bag_unpack")
+    )
 
 
 def _bag_unpack(self: Binder, node: P.Node, op: S.Evaluate, env: Env) -> P.Node:
@@ -613,13 +614,18 @@ def _bag_unpack(self: Binder, node: P.Node, op: S.Evaluate, env: Env) -> P.Node:
     scope = _scope(node)
     bag = self.bind_expr(args[0], scope, env)
     if bag.type is not KType.DYNAMIC:
-        raise self.fatal(D.type_error(f"bag_unpack needs a dynamic column, not {bag.type}", args[0].span))
+        raise self.fatal(
+            D.type_error(f"bag_unpack needs a dynamic column, not {bag.type}", args[0].span)
+        )
     prefix = ""
     conflict = "error"
     for i, a in enumerate(args[1:], start=1):
         v = self.bind_expr(a.value if isinstance(a, S.NamedArg) else a, _scope(None), env)
-        key = a.name if isinstance(a, S.NamedArg) else ("OutputColumnPrefix", "columnsConflict",
-                                                          "ignoredProperties")[min(i - 1, 2)]
+        key = (
+            a.name
+            if isinstance(a, S.NamedArg)
+            else ("OutputColumnPrefix", "columnsConflict", "ignoredProperties")[min(i - 1, 2)]
+        )
         if key == "OutputColumnPrefix" and isinstance(v.const, str):
             prefix = v.const
         elif key == "columnsConflict" and isinstance(v.const, str):
@@ -641,20 +647,30 @@ def _bag_unpack(self: Binder, node: P.Node, op: S.Evaluate, env: Env) -> P.Node:
             keep = [c for c in keep if any(c.name == n for n, _ in op.schema)]
     else:
         if self.probe is None:
-            raise self.fatal(D.unsupported(
-                "bag_unpack without an output schema outside a workspace", op.span,
-                "add the schema, e.g. '| evaluate bag_unpack(col) : (*, a:string)'"))
+            raise self.fatal(
+                D.unsupported(
+                    "bag_unpack without an output schema outside a workspace",
+                    op.span,
+                    "add the schema, e.g. '| evaluate bag_unpack(col) : (*, a:string)'",
+                )
+            )
         from kustodian.kql.binder import make_schema
 
-        probe = P.Distinct(*(lambda s: (s, P.Project(s, node, (fn("bag_keys_unnest", bag.sql),))))(
-            make_schema([("key", KType.STRING)])))
+        probe = P.Distinct(
+            *(lambda s: (s, P.Project(s, node, (fn("bag_keys_unnest", bag.sql),))))(
+                make_schema([("key", KType.STRING)])
+            )
+        )
         rows = self.probe(probe)
-        keys = [(prefix + str(r[0]), KType.DYNAMIC) for r in sorted(rows, key=lambda r: str(r[0]))
-                if r[0] is not None]
+        keys = [
+            (prefix + str(r[0]), KType.DYNAMIC)
+            for r in sorted(rows, key=lambda r: str(r[0]))
+            if r[0] is not None
+        ]
     cols: list[tuple[str, KType]] = [(c.name, c.type) for c in keep]
     exprs: list[exp.Expression] = [col(c.sql) for c in keep]
     for kname, t in keys:
-        prop = kname[len(prefix):] if prefix and kname.startswith(prefix) else kname
+        prop = kname[len(prefix) :] if prefix and kname.startswith(prefix) else kname
         value = fn("json_extract", bag.sql.copy(), lit("$." + _json_path_key(prop)))
         conv = value if t is KType.DYNAMIC else to_type(Arg(value, KType.DYNAMIC, op.span), t)
         existing = next((i for i, (n, _) in enumerate(cols) if n == kname), None)
@@ -691,7 +707,72 @@ def _count_groups(regex: str) -> int:
 
 
 def op_MakeSeries(self: Binder, node: P.Node, op: S.MakeSeries, env: Env) -> P.Node:
-    raise self.fatal(D.unsupported("the 'make-series' operator", op.span))
+    scope = _scope(node)
+    on = self.bind_expr(op.on, scope, env)
+    step = self.bind_expr(op.step, _scope(None), env)
+    is_dt = on.type is KType.DATETIME
+    if is_dt and step.type is not KType.TIMESPAN:
+        raise self.fatal(
+            D.type_error("make-series on a datetime needs a timespan step", op.step.span)
+        )
+    if not is_dt and not (on.type.is_numeric or on.type is KType.TIMESPAN):
+        raise self.fatal(D.type_error(f"make-series cannot bin a {on.type} axis", op.on.span))
+
+    def axis_number(a: Arg) -> exp.Expression:
+        return epoch_ns(a.sql) if is_dt else a.sql
+
+    on_num = axis_number(on)
+    step_num = exp.Mul(this=step.sql, expression=lit(100)) if is_dt else step.sql
+    start = stop = None
+    if op.start is not None:
+        start = axis_number(self.bind_expr(op.start, _scope(None), env))
+    if op.stop is not None:
+        stop = axis_number(self.bind_expr(op.stop, _scope(None), env))
+    keys: list[tuple[str, KType]] = []
+    key_sql: list[exp.Expression] = []
+    for i, a in enumerate(op.by):
+        arg = self.bind_expr(a.expr, scope, env)
+        keys.append((a.name or self.derived_name(a.expr, arg) or f"Column{i + 1}", arg.type))
+        key_sql.append(arg.sql)
+    agg_names: list[tuple[str, KType]] = []
+    agg_sql: list[exp.Expression] = []
+    defaults: list[exp.Expression] = []
+    agg_scope = _scope(node, aggregate=True)
+    for a, d in zip(op.aggregates, op.defaults):
+        arg = self.bind_expr(a.expr, agg_scope, env)
+        name = a.name or _aggregate_name(self, a.expr)
+        agg_names.append((name, KType.DYNAMIC))
+        agg_sql.append(to_dynamic(arg))
+        if d is not None:
+            defaults.append(to_dynamic(self.bind_expr(d, _scope(None), env)))
+        else:
+            zero = Arg(lit(0), KType.LONG, op.span, 0)
+            defaults.append(
+                to_dynamic(zero)
+                if arg.type.is_numeric or arg.type is KType.NULL
+                else fn("json_literal", lit("null"))
+            )
+    axis_name = self.derived_name(op.on, on) or "Column1"
+    schema = _schema(keys + agg_names + [(axis_name, KType.DYNAMIC)])
+    if start is None:
+        start = exp.Subquery(this=exp.select(exp.Min(this=on_num.copy())).from_("__series_input"))
+    if stop is None:
+        stop = exp.Add(
+            this=exp.Subquery(this=exp.select(exp.Max(this=on_num.copy())).from_("__series_input")),
+            expression=lit(1),
+        )
+    return P.Series(
+        schema,
+        node,
+        tuple(key_sql),
+        tuple(agg_sql),
+        tuple(defaults),
+        on_num,
+        start,
+        stop,
+        step_num,
+        is_dt,
+    )
 
 
 __all__ = [

@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from kustodian.kql import plan as P
 from kustodian.kql.binder import PlanRef
-from kustodian.kql.sqlnodes import col, fn, lit, sql_type
+from kustodian.kql.sqlnodes import agg, col, fn, lit, sql_type
 
 
 class Lowerer:
@@ -128,7 +128,11 @@ class Lowerer:
 
     def build_Sequence(self, node: P.Sequence) -> exp.Select:
         node = P.Sequence(
-            node.schema, self.expr(node.start), self.expr(node.stop), self.expr(node.step), node.kind
+            node.schema,
+            self.expr(node.start),
+            self.expr(node.stop),
+            self.expr(node.step),
+            node.kind,
         )
         count = exp.Add(
             this=fn("floor_div", exp.Sub(this=node.stop, expression=node.start), node.step),
@@ -225,6 +229,121 @@ class Lowerer:
         return (
             exp.select(*[col(c.sql) for c in node.input.schema]).from_(self.table(src)).distinct()
         )
+
+    def build_Series(self, node: P.Series) -> exp.Select:
+        src = self.relation(node.input)
+
+        def bound(e: exp.Expression) -> exp.Expression:
+            def swap(n: exp.Expression) -> exp.Expression:
+                if isinstance(n, exp.Table) and n.name == "__series_input":
+                    return self.table(src)
+                return n
+
+            return self.expr(e.transform(swap, copy=True))
+
+        start, stop, step = bound(node.start), bound(node.stop), self.expr(node.step)
+        keys = [self.expr(k) for k in node.keys]
+        knames = [f"__k{i}" for i in range(len(keys))]
+        on = self.expr(node.on)
+        bin_expr = exp.Add(
+            this=start.copy(),
+            expression=exp.Mul(
+                this=fn("floor_div", exp.Sub(this=on.copy(), expression=start.copy()), step.copy()),
+                expression=step.copy(),
+            ),
+        )
+        in_range = exp.and_(
+            exp.GTE(this=on.copy(), expression=start.copy()),
+            exp.LT(this=on.copy(), expression=stop.copy()),
+        )
+        agg_items = [exp.alias_(k, n, quoted=True) for k, n in zip(keys, knames)]
+        agg_items.append(exp.alias_(bin_expr, "__bin", quoted=True))
+        agg_items += [
+            exp.alias_(self.expr(a), f"__a{j}", quoted=True) for j, a in enumerate(node.aggs)
+        ]
+        agg_sel = (
+            exp.select(*agg_items)
+            .from_(self.table(src))
+            .where(in_range)
+            .group_by(*[k.copy() for k in keys], bin_expr.copy())
+        )
+        agg_name = self.cte(agg_sel)
+        count = fn(
+            "floor_div",
+            exp.Sub(
+                this=exp.Add(
+                    this=exp.Sub(this=stop.copy(), expression=start.copy()), expression=step.copy()
+                ),
+                expression=lit(1),
+            ),
+            step.copy(),
+        )
+        i = col("__kql_i")
+        bins = exp.select(
+            exp.alias_(
+                exp.Add(this=start.copy(), expression=exp.Mul(this=i, expression=step.copy())),
+                "__bin",
+                quoted=True,
+            )
+        ).from_(
+            exp.Subquery(
+                this=exp.select(exp.alias_(fn("index_series", count), "__kql_i", quoted=True)),
+                alias=exp.TableAlias(this=exp.to_identifier("s")),
+            )
+        )
+        bins_name = self.cte(bins)
+        if keys:
+            groups = exp.select(*[col(n) for n in knames]).from_(self.table(agg_name)).distinct()
+        else:
+            groups = exp.select(exp.alias_(lit(1), "__g", quoted=True))
+        groups_name = self.cte(groups)
+        cond = exp.EQ(this=col("__bin", table="a"), expression=col("__bin", table="b"))
+        for n in knames:
+            cond = exp.and_(
+                cond, exp.NullSafeEQ(this=col(n, table="a"), expression=col(n, table="g"))
+            )
+        order = col("__bin", table="b")
+        items: list[exp.Expression] = []
+        out = iter(node.schema)
+        for n in knames:
+            items.append(exp.alias_(col(n, table="g"), next(out).sql, quoted=True))
+        for j, d in enumerate(node.defaults):
+            value = exp.Coalesce(this=col(f"__a{j}", table="a"), expressions=[self.expr(d)])
+            items.append(
+                exp.alias_(
+                    fn("json_list", agg("list_ordered", value, order.copy())),
+                    next(out).sql,
+                    quoted=True,
+                )
+            )
+        axis: exp.Expression = order.copy()
+        if node.datetime_axis:
+            axis = fn("datetime_to_string", fn("from_epoch_ns", axis))
+        items.append(
+            exp.alias_(
+                fn("json_list", agg("list_ordered", fn("to_json", axis), order.copy())),
+                next(out).sql,
+                quoted=True,
+            )
+        )
+
+        def aliased(name: str, alias: str) -> exp.Table:
+            return exp.Table(
+                this=exp.to_identifier(name, quoted=True),
+                alias=exp.TableAlias(this=exp.to_identifier(alias)),
+            )
+
+        sel = exp.select(*items).from_(aliased(groups_name, "g"))
+        sel.append("joins", exp.Join(this=aliased(bins_name, "b"), kind="CROSS"))
+        sel.append("joins", exp.Join(this=aliased(agg_name, "a"), side="LEFT", on=cond))
+        if knames:
+            sel = sel.group_by(*[col(n, table="g") for n in knames])
+        return sel
+
+    def cte(self, select: exp.Select) -> str:
+        name = f"_t{len(self.ctes) + 1}"
+        self.ctes.append(exp.CTE(this=select, alias=exp.TableAlias(this=exp.to_identifier(name))))
+        return name
 
     def build_Number(self, node: P.Number) -> exp.Select:
         src = self.relation(node.input)

@@ -739,13 +739,15 @@ class Parser:
     def op_make_series(self, start: Span) -> S.Operator:
         self.op_params()
         aggs: list[S.Assign] = []
-        default: S.Expr | None = None
+        defaults: list[S.Expr | None] = []
         while True:
             a = self.assignment()
             aggs.append(a)
+            default = None
             if self.accept_word("default"):
                 self.expect_op("=")
                 default = self.expression()
+            defaults.append(default)
             if not self.accept_op(","):
                 break
         self.expect_word("on")
@@ -771,7 +773,7 @@ class Parser:
         if self.accept_word("by"):
             by = self.assignments()
         return S.MakeSeries(
-            self.span_from(start), tuple(aggs), default, on, lo, hi, step, tuple(by)
+            self.span_from(start), tuple(aggs), tuple(defaults), on, lo, hi, step, tuple(by)
         )
 
     def op_unsupported(self, start: Span) -> S.Operator:

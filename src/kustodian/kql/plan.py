@@ -167,6 +167,25 @@ class Unnest(Node):
 
 
 @dataclass(frozen=True, eq=False)
+class Series(Node):
+    """`make-series`: per group, each aggregate as an array over the bins of an axis.
+
+    Schema: the group keys, one dynamic array per aggregate, then the axis (a dynamic array).
+    `start`/`stop` (stop exclusive) and `step` are numbers: nanoseconds for a datetime axis.
+    """
+
+    input: Node
+    keys: tuple[exp.Expression, ...]
+    aggs: tuple[exp.Expression, ...]
+    defaults: tuple[exp.Expression, ...]
+    on: exp.Expression  # the axis value as a number (ns for datetimes)
+    start: exp.Expression
+    stop: exp.Expression
+    step: exp.Expression
+    datetime_axis: bool
+
+
+@dataclass(frozen=True, eq=False)
 class Number(Node):
     """`serialize`: gives the rows an order column (keeping any order they have)."""
 

@@ -357,7 +357,7 @@ class Sample(Operator):
 @dataclass(frozen=True, slots=True)
 class MakeSeries(Operator):
     aggregates: tuple[Assign, ...]
-    default: Expr | None
+    defaults: tuple[Expr | None, ...]  # per aggregate
     on: Expr
     start: Expr | None
     stop: Expr | None

@@ -231,6 +231,7 @@ T("json_elements", "CASE json_type({0}) WHEN 'ARRAY' THEN CAST({0} AS JSON[]) EL
 T("list_unique_ordered", "list_filter({0}, lambda x, i: list_position({0}, x) = i)", "array_distinct({0})")
 T("flatten", "flatten({0})", "flatten({0})")
 T("collect_list", "list({0})", "collect_list({0})")
+T("list_ordered", "list({0} ORDER BY {1})")
 T("json_list", "COALESCE(to_json({0}), json('[]'))", "to_json({0})")
 T(
     "json_list_limit",
