@@ -4,7 +4,6 @@ on every Sentinel identity query and docs-corpus example that Kustodian runs."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -11,6 +11,7 @@ import pyarrow as pa
 from kustodian.kql.catalog import Catalog, TableSchema
 from kustodian.kql.compiler import CompiledQuery
 from kustodian.kql.diagnostics import KqlError, engine_error
+from kustodian.kql.functions import udfs
 from kustodian.kql.sqlnodes import SQL_TYPES
 from kustodian.kql.types import KType
 
@@ -48,6 +49,9 @@ class DuckDBEngine:
             self._try(stmt)
         for table in catalog.tables.values():
             self.con.execute(create_table_sql(table))
+        for udf in udfs().values():
+            self.con.create_function(udf.name, udf.func, list(udf.params), udf.returns,
+                                     null_handling="special", exception_handling="return_null")
         if sandbox:
             self.con.execute("SET enable_external_access = false")
             self.con.execute("SET lock_configuration = true")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import import_module
 
-from kustodian.kql.functions.base import Family, FunctionSpec, Template
+from kustodian.kql.functions.base import Family, FunctionSpec, Template, Udf
 
 # One module per family; each defines `FAMILY`.
 FAMILY_MODULES = (
@@ -17,6 +17,8 @@ FAMILY_MODULES = (
     "math",
     "ip",
     "hash",
+    "geo",
+    "series",
 )
 
 
@@ -43,6 +45,15 @@ def registry() -> dict[str, FunctionSpec]:
             for n in (spec.name, *spec.aliases):
                 reg[n] = spec
     return reg
+
+
+@cache
+def udfs() -> dict[str, Udf]:
+    """Every Python UDF the families declare, by SQL name."""
+    out: dict[str, Udf] = {}
+    for fam in families():
+        out.update(fam.udfs)
+    return out
 
 
 @cache

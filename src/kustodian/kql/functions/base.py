@@ -104,6 +104,7 @@ class Family:
     name: str
     functions: list[FunctionSpec] = field(default_factory=list)
     templates: dict[str, dict[str, Template]] = field(default_factory=dict)
+    udfs: dict[str, Udf] = field(default_factory=dict)
 
     def add(self, spec: FunctionSpec) -> FunctionSpec:
         object.__setattr__(spec, "family", self.name)
@@ -114,6 +115,20 @@ class Family:
         self.templates.setdefault("duckdb", {})[op] = duckdb
         if spark is not None:
             self.templates.setdefault("spark", {})[op] = spark
+
+    def udf(self, name: str, func: Callable[..., Any], params: list[str], returns: str) -> None:
+        """A Python function the engines register as the SQL function `name` (for what SQL
+        cannot express, e.g. H3 cells). `params`/`returns` are DuckDB type names; the function
+        gets None for null arguments and may raise, which yields null."""
+        self.udfs[name] = Udf(name, func, tuple(params), returns)
+
+
+@dataclass(frozen=True)
+class Udf:
+    name: str
+    func: Callable[..., Any]
+    params: tuple[str, ...]
+    returns: str
 
 
 # A template is a format string over the argument SQL (`{0}`, `{1}`, `{args}` = all joined) or a
