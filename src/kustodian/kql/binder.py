@@ -644,6 +644,24 @@ class Binder:
         keep = [c for c in node.schema if c.name in keep_names]
         return P.Project(tuple(keep), node, tuple(col(c.sql) for c in keep))
 
+    def op_ProjectByNames(self, node: P.Node, op: S.ProjectByNames, env: Env) -> P.Node:
+        """Columns named by constant strings or arrays of strings (wildcards allowed); names
+        that match no column are ignored, as Kusto does."""
+        patterns: list[str] = []
+        for e in op.items:
+            a = self.bind_expr(e, RowScope(None), env)
+            if isinstance(a.const, str):
+                patterns.append(a.const)
+            elif isinstance(a.const, list):
+                patterns.extend(str(v) for v in a.const)
+            else:
+                raise self.fatal(D.not_constant("a project-by-names argument", e.span))
+        chosen: list[P.Column] = []
+        for pat in patterns:
+            rx = re.compile("^" + ".*".join(re.escape(p) for p in pat.split("*")) + "$")
+            chosen.extend(c for c in node.schema if rx.match(c.name) and c not in chosen)
+        return P.Project(tuple(chosen), node, tuple(col(c.sql) for c in chosen))
+
     def op_ProjectRename(self, node: P.Node, op: S.ProjectRename, env: Env) -> P.Node:
         renames = {}
         for new, old, span in op.items:

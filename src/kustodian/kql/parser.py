@@ -722,6 +722,12 @@ class Parser:
             raise _Abort
         return S.Invoke(self.span_from(start), e)
 
+    def op_project_by_names(self, start: Span) -> S.Operator:
+        items = [self.expression()]
+        while self.accept_op(","):
+            items.append(self.expression())
+        return S.ProjectByNames(self.span_from(start), tuple(items))
+
     def op_evaluate(self, start: Span) -> S.Operator:
         self.op_params()
         e = self.postfix()
@@ -1132,7 +1138,7 @@ _OPERATOR_METHODS = {
     "reduce": Parser.op_unsupported,
     "sample-distinct": Parser.op_unsupported,
     "project-smart": Parser.op_unsupported,
-    "project-by-names": Parser.op_unsupported,
+    "project-by-names": Parser.op_project_by_names,
     "make-graph": Parser.op_unsupported,
     "graph-match": Parser.op_unsupported,
     "graph-to-table": Parser.op_unsupported,

@@ -12,7 +12,7 @@ from sqlglot import exp
 from kustodian.kql import diagnostics as D
 from kustodian.kql import plan as P
 from kustodian.kql import syntax as S
-from kustodian.kql.functions.base import NOT_CONST, Arg, to_bool, to_dynamic, to_type
+from kustodian.kql.functions.base import NOT_CONST, Arg, dynamic_of, to_bool, to_dynamic, to_type
 from kustodian.kql.operators import arithmetic
 from kustodian.kql.sqlnodes import col, fn, lit, null_of
 from kustodian.kql.types import KType, numeric_result
@@ -247,6 +247,14 @@ def call_pack_all(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
     return Arg(sql, KType.DYNAMIC, e.span)
 
 
+def call_column_names_of(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
+    if not _arity(b, e, 1, 1):
+        return _null(e)
+    node = b.tabular_arg(e.args[0], env)
+    names = [c.name for c in node.schema]
+    return Arg(dynamic_of(names), KType.DYNAMIC, e.span, names)
+
+
 def call_tuple(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
     b.error(
         D.syntax("a parenthesized list is only valid after 'in', 'has_any' and friends", e.span)
@@ -270,4 +278,5 @@ SPECIAL_CALLS: dict[str, Callable[[Binder, S.Call, RowScope, Env], Arg]] = {
     "row_cumsum": call_row_cumsum,
     "pack_all": call_pack_all,
     "__tuple": call_tuple,
+    "column_names_of": call_column_names_of,
 }

@@ -342,6 +342,11 @@ class Invoke(Operator):
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectByNames(Operator):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Evaluate(Operator):
     """`evaluate plugin(args) [: (schema)]`."""
 
