@@ -50,8 +50,14 @@ class DuckDBEngine:
         for table in catalog.tables.values():
             self.con.execute(create_table_sql(table))
         for udf in udfs().values():
-            self.con.create_function(udf.name, udf.func, list(udf.params), udf.returns,
-                                     null_handling="special", exception_handling="return_null")
+            self.con.create_function(
+                udf.name,
+                udf.func,
+                list(udf.params),
+                udf.returns,
+                null_handling="special",
+                exception_handling="return_null",
+            )
         if sandbox:
             self.con.execute("SET enable_external_access = false")
             self.con.execute("SET lock_configuration = true")

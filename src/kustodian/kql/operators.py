@@ -205,8 +205,10 @@ def compare(b: Binder, op: str, left: Arg, right: Arg, span: Any) -> Arg:
         # Kusto: a value compared with null is not equal (null only when both are null)
         other = right if _is_null_const(left) else left
         result = exp.false() if op == "==" else exp.true()
-        null_case = exp.Case(ifs=[exp.If(this=exp.Is(this=other.sql, expression=exp.Null()),
-                                         true=exp.Null())], default=result)
+        null_case = exp.Case(
+            ifs=[exp.If(this=exp.Is(this=other.sql, expression=exp.Null()), true=exp.Null())],
+            default=result,
+        )
         return _bool(null_case, span)
     if op == "!=" and (left.is_const or right.is_const):
         # a null value differs from a non-null constant (`where ival != 5` keeps nulls)

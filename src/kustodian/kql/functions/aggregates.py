@@ -225,10 +225,17 @@ def _collect_sql(value: Arg, limit: Arg | None, distinct: bool, pred: Arg | None
 
 
 T("collect_set", "list(DISTINCT {0})", "collect_set({0})")
-T("json_elements", "CASE json_type({0}) WHEN 'ARRAY' THEN CAST({0} AS JSON[]) ELSE [{0}] END",
-  "from_json({0}, 'array<string>')")
+T(
+    "json_elements",
+    "CASE json_type({0}) WHEN 'ARRAY' THEN CAST({0} AS JSON[]) ELSE [{0}] END",
+    "from_json({0}, 'array<string>')",
+)
 # distinct elements in first-seen order (list_distinct does not keep an order)
-T("list_unique_ordered", "list_filter({0}, lambda x, i: list_position({0}, x) = i)", "array_distinct({0})")
+T(
+    "list_unique_ordered",
+    "list_filter({0}, lambda x, i: list_position({0}, x) = i)",
+    "array_distinct({0})",
+)
 T("flatten", "flatten({0})", "flatten({0})")
 T("collect_list", "list({0})", "collect_list({0})")
 T("list_ordered", "list({0} ORDER BY {1})")

@@ -423,8 +423,11 @@ add(FunctionSpec("bin_at", 3, 3, _bin_type, _bin_at, naming="first_arg"))
 
 
 # ------------------------------------------------------------------ relational helpers (lowering)
-T("bag_keys_unnest", "unnest(CASE json_type({0}) WHEN 'OBJECT' THEN json_keys({0}) END)",
-  "explode(map_keys(from_json({0}, 'map<string,string>')))")
+T(
+    "bag_keys_unnest",
+    "unnest(CASE json_type({0}) WHEN 'OBJECT' THEN json_keys({0}) END)",
+    "explode(map_keys(from_json({0}, 'map<string,string>')))",
+)
 T("index_series", "unnest(range(0, {0}))", "explode(sequence(0, {0} - 1))")
 T("unnest_list", "unnest({0})", "explode({0})")
 T("list_head", "list_slice({0}, 1, {1})", "slice({0}, 1, {1})")
