@@ -459,8 +459,11 @@ class Binder:
         exprs: list[exp.Expression] = []
         scope = RowScope(None)
         for i, a in enumerate(t.items):
-            if a.names:
-                raise self.fatal(D.unsupported("print with a name tuple", a.span))
+            multi = self.bind_multi(a, scope, env)
+            if multi is not None:
+                items.extend((n, ty) for n, ty, _ in multi)
+                exprs.extend(e for _, _, e in multi)
+                continue
             arg = self.bind_expr(a.expr, scope, env)
             name = a.name or self.derived_name(a.expr, arg) or f"print_{i}"
             items.append((name, arg.type if arg.type is not KType.NULL else KType.STRING))
@@ -543,8 +546,10 @@ class Binder:
                     items.append((c.name, c.type))
                     exprs.append(col(c.sql))
                 continue
-            if a.names:
-                self.assign_tuple(a, scope, env, items, exprs)
+            multi = self.bind_multi(a, scope, env)
+            if multi is not None:
+                items.extend((n, t) for n, t, _ in multi)
+                exprs.extend(e for _, _, e in multi)
                 continue
             arg = self.bind_expr(a.expr, scope, env)
             name = a.name or self.derived_name(a.expr, arg) or f"Column{i + 1}"
@@ -552,6 +557,36 @@ class Binder:
             exprs.append(arg.sql)
         self.check_unique(items, op.span)
         return P.Project(make_schema(items), node, tuple(exprs))
+
+    def bind_multi(
+        self, a: S.Assign, scope: RowScope, env: Env
+    ) -> list[tuple[str, KType, exp.Expression]] | None:
+        """The columns of `(a, b) = f(x)` or of an unnamed `f(x)` with several results."""
+        spec = self.functions.get(a.expr.name) if isinstance(a.expr, S.Call) else None
+        if spec is None or not spec.outputs or a.name is not None:
+            if a.names:
+                raise self.fatal(
+                    D.unsupported("assigning a single value to a tuple of names", a.span)
+                )
+            return None
+        assert isinstance(a.expr, S.Call)
+        arg = self.bind_expr(a.expr, scope, env)
+        if a.names and len(a.names) > len(spec.outputs):
+            raise self.fatal(
+                D.type_error(
+                    f"{spec.name}() has {len(spec.outputs)} results, not {len(a.names)}", a.span
+                )
+            )
+        base = self.derived_name(a.expr.args[0]) if a.expr.args else None
+        out = []
+        for i, (suffix, t) in enumerate(spec.outputs):
+            if a.names and i >= len(a.names):
+                break
+            name = (
+                a.names[i] if a.names else f"{spec.name}_{base or ''}_{suffix}".replace("__", "_")
+            )
+            out.append((name, t, fn("struct_get", arg.sql.copy(), lit(f"f{i}"))))
+        return out
 
     def assign_tuple(
         self,
@@ -592,8 +627,19 @@ class Binder:
         counter = 0
         for a in op.items:
             scope = RowScope(current)
-            if a.names:
-                raise self.fatal(D.unsupported("assigning to a tuple of names", a.span))
+            multi = self.bind_multi(a, scope, env)
+            if multi is not None:
+                for mname, mtype, msql in multi:
+                    sql = self.inline(msql, current, node, exprs)
+                    idx = next((i for i, (n, _) in enumerate(cols) if n == mname), None)
+                    if idx is None:
+                        cols.append((mname, mtype))
+                        exprs.append(sql)
+                    else:
+                        cols[idx] = (mname, mtype)
+                        exprs[idx] = sql
+                current = P.Project(make_schema(cols), node, tuple(exprs))
+                continue
             arg = self.bind_expr(a.expr, scope, env)
             name = a.name or self.derived_name(a.expr, arg)
             if name is None:

@@ -85,6 +85,9 @@ class FunctionSpec:
     note: str = ""
     family: str = ""
     const_args: tuple[int, ...] = ()  # positions that must be constants
+    # several results (`extend (a, b) = f(x)`, or `extend f(x)` naming them f_x_<suffix>): the
+    # lowering returns a struct with fields f0, f1, ... of these (suffix, type)
+    outputs: tuple[tuple[str, KType], ...] = ()
 
     def result_type(self, args: list[Arg]) -> KType:
         return self.returns if isinstance(self.returns, KType) else self.returns(args)

@@ -48,16 +48,26 @@ def _ops() -> list[str]:
 def _functions() -> list[str]:
     lines = ["## Functions", ""]
     for fam in families():
-        lines += [f"### {fam.name}", "", "| function | status | aliases | notes |", "|---|---|---|---|"]
+        lines += [
+            f"### {fam.name}",
+            "",
+            "| function | status | aliases | notes |",
+            "|---|---|---|---|",
+        ]
         for spec in sorted(fam.functions, key=lambda s: s.name):
             aliases = ", ".join(f"`{a}`" for a in spec.aliases)
             kind = " (aggregate)" if spec.aggregate else ""
             lines.append(f"| `{spec.name}`{kind} | {spec.status} | {aliases} | {spec.note} |")
         lines.append("")
-    lines += ["### Special forms", "", "`iff`/`iif`, `case`, `coalesce`, `column_ifexists`/"
-              "`columnifexists`, `toscalar`, `now`, `ago`, `prev`, `next`, `row_number`, "
-              "`row_cumsum`, `pack_all`: bound by the binder itself (they need the row scope or "
-              "lazy typing).", ""]
+    lines += [
+        "### Special forms",
+        "",
+        "`iff`/`iif`, `case`, `coalesce`, `column_ifexists`/"
+        "`columnifexists`, `toscalar`, `now`, `ago`, `prev`, `next`, `row_number`, "
+        "`row_cumsum`, `pack_all`: bound by the binder itself (they need the row scope or "
+        "lazy typing).",
+        "",
+    ]
     lines += ["### Not supported", "", "| function | reason |", "|---|---|"]
     for name, reason in sorted(UNSUPPORTED_FUNCTIONS.items()):
         if reason:
