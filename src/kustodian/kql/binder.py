@@ -874,6 +874,11 @@ class Binder:
             spec = self.functions.get(e.name)
             if spec is not None and spec.naming == "first_arg" and e.args:
                 return self.derived_name(e.args[0])
+            if spec is not None and spec.naming == "prefix" and e.args:
+                inner = self.derived_name(e.args[0])
+                return f"{spec.name}_{inner or ''}"
+            if spec is not None and spec.aggregate:
+                return binder_ops._aggregate_name(self, e)
         return None
 
     # -------------------------------------------------------------- expressions

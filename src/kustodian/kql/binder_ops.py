@@ -127,6 +127,10 @@ def _aggregate_name(self: Binder, e: S.Expr) -> str:
             arg = self.derived_name(e.args[0]) if e.args else None
             if spec.name == "count" and not e.args:
                 return "count_"
+            if spec.naming == "first_arg" and arg:
+                return arg
+            if spec.name == "percentile" and len(e.args) > 1 and isinstance(e.args[1], S.Literal):
+                return f"percentile_{arg or ''}_{str(e.args[1].value).replace('.', '_')}"
             return f"{prefix}_{arg}" if arg else f"{prefix}_"
     return "Column1"
 

@@ -16,6 +16,9 @@ T = FAMILY.template
 
 
 def _filtered(e: exp.Expression, pred: Arg) -> exp.Expression:
+    """`agg(...) FILTER (WHERE pred)`; the filter goes on the aggregate inside a cast."""
+    if isinstance(e, exp.Cast):
+        return exp.Cast(this=_filtered(e.this, pred), to=e.args["to"])
     return exp.Filter(this=e, expression=exp.Where(this=to_bool(pred)))
 
 
@@ -182,8 +185,19 @@ add(
         _same,
         lambda c, a: agg("any_value", a[0].sql),
         aggregate=True,
-        aliases=("any",),
+        naming="first_arg",  # Kusto names take_any(X) after X, but any(X) any_X
+    )
+)
+add(
+    FunctionSpec(
+        "any",
+        1,
+        None,
+        _same,
+        lambda c, a: agg("any_value", a[0].sql),
+        aggregate=True,
         prefix="any",
+        note="deprecated alias of take_any",
     )
 )
 add(
@@ -194,7 +208,7 @@ add(
         _same,
         lambda c, a: _filtered(agg("any_value", a[0].sql), a[1]),
         aggregate=True,
-        prefix="any",
+        naming="first_arg",
     )
 )
 T("any_value", "any_value({0})", "any_value({0})")
