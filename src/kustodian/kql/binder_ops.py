@@ -407,8 +407,9 @@ def op_UnionOp(self: Binder, node: P.Node | None, op: S.UnionOp, env: Env) -> P.
     items: list[tuple[str, KType]] = []
     if op.withsource:
         items.append((op.withsource, KType.STRING))
-    names = _dedupe([op.withsource] * bool(op.withsource) + [name for name, _, _ in out_cols])
-    items.extend((n, t) for n, (_, t, _) in zip(names[bool(op.withsource) :], out_cols))
+    source = [op.withsource] if op.withsource else []
+    names = _dedupe(source + [name for name, _, _ in out_cols])
+    items.extend((n, t) for n, (_, t, _) in zip(names[len(source) :], out_cols))
     schema = _schema(items)
     per_input: list[tuple[exp.Expression, ...]] = []
     for tname, n in inputs:
