@@ -22,6 +22,7 @@ from kustodian.kql import syntax as S
 from kustodian.kql.catalog import Catalog
 from kustodian.kql.diagnostics import Diagnostic, Span
 from kustodian.kql.functions import registry
+from kustodian.kql.functions.unsupported import unsupported_reason
 from kustodian.kql.functions.base import (
     NOT_CONST,
     Arg,
@@ -1143,6 +1144,10 @@ class Binder:
                 self.functions.get(e.name.lower()) if e.name.lower() in _CASE_INSENSITIVE else None
             )
         if spec is None:
+            reason = unsupported_reason(e.name)
+            if reason:
+                self.error(D.unsupported(f"the function '{e.name}'", e.name_span, reason))
+                return Arg(exp.Null(), KType.NULL, e.span, None)
             names = list(self.functions) + [
                 n for n in env.names() if isinstance(env.lookup(n), Lambda)
             ]

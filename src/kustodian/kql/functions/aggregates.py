@@ -252,7 +252,11 @@ T(
 )
 T("flatten", "flatten({0})", "flatten({0})")
 T("collect_list", "list({0})", "collect_list({0})")
-T("list_ordered", "list({0} ORDER BY {1})")
+T(
+    "list_ordered",
+    "list({0} ORDER BY {1})",
+    lambda a: f"transform(array_sort(collect_list(struct({a[1]} AS k, {a[0]} AS v))), s -> s.v)",
+)
 T("json_list", "COALESCE(to_json({0}), json('[]'))", "to_json({0})")
 T(
     "json_list_limit",

@@ -62,6 +62,14 @@ T(
         f"lpad(CAST((abs({a[0]}) // 10000000) % 60 AS VARCHAR), 2, '0') || "
         f"CASE WHEN abs({a[0]}) % 10000000 = 0 THEN '' ELSE '.' || lpad(CAST(abs({a[0]}) % 10000000 AS VARCHAR), 7, '0') END)"
     ),
+    lambda a: (
+        f"concat(CASE WHEN {a[0]} < 0 THEN '-' ELSE '' END, "
+        f"CASE WHEN abs({a[0]}) >= 864000000000 THEN concat(CAST(div(abs({a[0]}), 864000000000) AS STRING), '.') ELSE '' END, "
+        f"lpad(CAST(div(abs({a[0]}), 36000000000) % 24 AS STRING), 2, '0'), ':', "
+        f"lpad(CAST(div(abs({a[0]}), 600000000) % 60 AS STRING), 2, '0'), ':', "
+        f"lpad(CAST(div(abs({a[0]}), 10000000) % 60 AS STRING), 2, '0'), "
+        f"CASE WHEN abs({a[0]}) % 10000000 = 0 THEN '' ELSE concat('.', lpad(CAST(abs({a[0]}) % 10000000 AS STRING), 7, '0')) END)"
+    ),
 )
 T(
     "real_to_string",
@@ -149,6 +157,11 @@ T(
             else f"json_object(k, json_extract({a[0]}, '$.\"' || k || '\"'))"
         )
         + f") WHEN 'NULL' THEN NULL ELSE [{a[0]}] END"
+    ),
+    # Spark holds dynamic values as JSON text: arrays parse to their elements' text
+    lambda a: (
+        f"CASE WHEN {a[0]} IS NULL THEN NULL WHEN substr(ltrim({a[0]}), 1, 1) = '[' "
+        f"THEN from_json({a[0]}, 'array<string>') ELSE array({a[0]}) END"
     ),
 )
 T("json_object", "json_object({args})", "to_json(named_struct({args}))")
@@ -380,8 +393,8 @@ def _bin(ctx: Ctx, args: list[Arg]) -> exp.Expression:
 
 def _bin_type(args: list[Arg]) -> KType:
     t = args[0].type
-    if t is KType.INT and args[1].type is KType.REAL:
-        return KType.REAL
+    if t in (KType.INT, KType.LONG) and any(a.type is KType.REAL for a in args[1:]):
+        return KType.REAL  # bin(5, 2.5) and bin_at(5, 2, 1.5) are real
     if t is KType.INT:
         return KType.LONG
     return t
@@ -391,7 +404,7 @@ def _bin_type(args: list[Arg]) -> KType:
 T(
     "floor_div",
     "(({0}) // ({1}) - CASE WHEN ({0}) % ({1}) < 0 THEN 1 ELSE 0 END)",
-    "CAST(floor(({0}) / ({1})) AS BIGINT)",
+    "(div({0}, {1}) - CASE WHEN ({0}) % ({1}) < 0 THEN 1 ELSE 0 END)",
 )
 add(FunctionSpec("bin", 2, 2, _bin_type, _bin, aliases=("floor",), naming="first_arg"))
 
@@ -410,7 +423,7 @@ def _bin_at(ctx: Ctx, args: list[Arg]) -> exp.Expression:
             ),
         )
     shifted = exp.Sub(this=v.sql, expression=at.sql)
-    if v.type in (KType.REAL, KType.DECIMAL) or size.type is KType.REAL:
+    if KType.REAL in (v.type, size.type, at.type) or KType.DECIMAL in (v.type, at.type):
         base = exp.Mul(
             this=exp.Floor(this=exp.Div(this=shifted, expression=size.sql)), expression=size.sql
         )

@@ -3,9 +3,20 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
+
 GEO = "geospatial functions need an S2/H3 geometry library; not in scope for identity logs yet"
 SERIES = "time-series (series_*) functions need make-series, which is not implemented yet"
 GRAPH = "graph semantics (make-graph) are not implemented"
+
+
+def unsupported_reason(name: str) -> str | None:
+    """Why a Kusto built-in is not implemented, or None when the name is not one of them."""
+    for pattern, reason in UNSUPPORTED_FUNCTIONS.items():
+        if reason and fnmatch(name, pattern):
+            return reason
+    return None
+
 
 UNSUPPORTED_FUNCTIONS: dict[str, str] = {
     "geo_*": GEO,
