@@ -30,6 +30,7 @@ def _runs(ws: Workspace, text: str) -> list[tuple[str, str]] | None:
         return None
 
 
+@pytest.mark.skipif(not load_queries(), reason="shared/sentinel-identity-queries not found")
 def test_sentinel_result_schemas_agree(kusto_oracle: KustoOracle) -> None:
     ws = Workspace.open(":memory:")
     tables = entra_tables()
