@@ -22,7 +22,6 @@ from kustodian.kql import syntax as S
 from kustodian.kql.catalog import Catalog
 from kustodian.kql.diagnostics import Diagnostic, Span
 from kustodian.kql.functions import registry
-from kustodian.kql.functions.unsupported import unsupported_reason
 from kustodian.kql.functions.base import (
     NOT_CONST,
     Arg,
@@ -35,6 +34,7 @@ from kustodian.kql.functions.base import (
     to_string,
     to_type,
 )
+from kustodian.kql.functions.unsupported import unsupported_reason
 from kustodian.kql.literals import parse_datetime_ns, parse_guid, parse_timespan_ticks
 from kustodian.kql.sqlnodes import KqlFn, cast, col, epoch_ns, fn, lit, null_of
 from kustodian.kql.types import KType, numeric_result, type_from_name
