@@ -757,7 +757,7 @@ class Parser:
             if not self.accept_op(","):
                 break
         self.expect_word("on")
-        on = self.expression()
+        on = self.additive()  # not expression(): `on T in range(...)` is not an `in` test
         lo = hi = None
         if self.accept_word("from"):
             lo = self.expression()

@@ -46,6 +46,9 @@ def common_type(b: Binder, args: list[Arg], span: S.Expr) -> KType:
         elif t is not a.type:
             if t.is_numeric and a.type.is_numeric:
                 t = numeric_result(t, a.type)
+            elif KType.DYNAMIC in (t, a.type):
+                # Kusto gives the other branch's type: iff(c, d.x, "n/a") is a string
+                t = a.type if t is KType.DYNAMIC else t
             else:
                 b.error(
                     D.type_error(
