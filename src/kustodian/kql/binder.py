@@ -20,7 +20,7 @@ from kustodian.kql import diagnostics as D
 from kustodian.kql import plan as P
 from kustodian.kql import syntax as S
 from kustodian.kql.catalog import Catalog
-from kustodian.kql.diagnostics import Diagnostic, Span
+from kustodian.kql.diagnostics import NO_SPAN, Diagnostic, Span
 from kustodian.kql.functions import registry
 from kustodian.kql.functions.base import (
     NOT_CONST,
@@ -167,6 +167,7 @@ class Binder:
         self.functions = registry()
         self._fresh = 0
         self.node_names: dict[int, str] = {}  # names given by `as`, for union withsource
+        self.apply_key: str | None = None  # inside mv-apply: the column naming each input row
 
     # -------------------------------------------------------------- diagnostics
     def error(self, diag: Diagnostic) -> None:
@@ -264,7 +265,7 @@ class Binder:
             return self.datetime_arg(ns, span)
         if t is KType.TIMESPAN:
             ticks = parse_timespan_ticks(str(value))
-            return Arg(lit(ticks), t, span, ticks)
+            return Arg(cast(lit(ticks), KType.LONG), t, span, ticks)
         if t is KType.DYNAMIC:
             return Arg(dynamic_of(value), t, span, value)
         return Arg(cast(lit(value), t), t, span, value)
@@ -466,7 +467,7 @@ class Binder:
                 exprs.extend(e for _, _, e in multi)
                 continue
             arg = self.bind_expr(a.expr, scope, env)
-            name = a.name or self.derived_name(a.expr, arg) or f"print_{i}"
+            name = a.name or f"print_{i}"  # Kusto names every unnamed print column print_N
             items.append((name, arg.type if arg.type is not KType.NULL else KType.STRING))
             exprs.append(arg.sql)
         return P.Compute(make_schema(self.dedupe_names(items)), tuple(exprs))
@@ -503,7 +504,92 @@ class Binder:
         if method is None:
             raise self.fatal(D.unsupported(f"the '{type(op).__name__.lower()}' operator", op.span))
         result: P.Node = method(node, op, env)
+        if self.apply_key is not None:
+            result = self.keep_apply_key(node, result)
         return result
+
+    def keep_apply_key(self, before: P.Node, after: P.Node) -> P.Node:
+        """Inside mv-apply, projections keep the column that names each input row."""
+        key = self.apply_key
+        assert key is not None
+        if after.column(key) is not None or before.column(key) is None:
+            return after
+        if isinstance(after, P.Project) and after.input.column(key) is not None:
+            c = after.input.column(key)
+            assert c is not None
+            items = [(x.name, x.type) for x in after.schema] + [(key, c.type)]
+            return P.Project(
+                make_schema(items), after.input, (*after.exprs, col(c.sql)), after.keep_order
+            )
+        raise self.fatal(D.unsupported("this operator inside mv-apply", NO_SPAN))
+
+    def partition_limit(
+        self, node: P.Node, n: exp.Expression, keys: tuple[tuple[exp.Expression, bool, bool], ...]
+    ) -> P.Node:
+        """The first n rows of each mv-apply row's values (by `keys`, if any)."""
+        key = node.column(self.apply_key or "")
+        assert key is not None
+        order = (
+            exp.Order(
+                expressions=[exp.Ordered(this=e, desc=d, nulls_first=nf) for e, d, nf in keys]
+            )
+            if keys
+            else None
+        )
+        rn = exp.Window(this=exp.RowNumber(), partition_by=[col(key.sql)], order=order)
+        items = [(c.name, c.type) for c in node.schema] + [("__kql_rn", KType.LONG)]
+        numbered = P.Project(
+            make_schema(items), node, (*[col(c.sql) for c in node.schema], rn), False
+        )
+        rn_col = numbered.schema[-1]
+        kept = P.Filter(numbered.schema, numbered, exp.LTE(this=col(rn_col.sql), expression=n))
+        return P.Project(
+            numbered.schema[:-1], kept, tuple(col(c.sql) for c in numbered.schema[:-1]), False
+        )
+
+    def op_MvApply(self, node: P.Node, op: S.MvApply, env: Env) -> P.Node:
+        key = f"__kql_row{self._fresh}"
+        self._fresh += 1
+        items = [(c.name, c.type) for c in node.schema] + [(key, KType.LONG)]
+        exprs = (*[col(c.sql) for c in node.schema], exp.Window(this=exp.RowNumber()))
+        numbered = P.Project(make_schema(items), node, exprs, False)
+        saved = self.apply_key
+        current = self.op_MvExpand(numbered, op.expand, env)
+        self.apply_key = key
+        try:
+            for sub in op.ops:
+                current = self.bind_operator(current, sub, env)
+        finally:
+            self.apply_key = saved
+        rkey, lkey = current.column(key), numbered.column(key)
+        assert rkey is not None and lkey is not None
+        alloc = NameAllocator()
+        # columns expanded in place are consumed: only the sub-query's version remains
+        consumed = {
+            i.expr.name for i in op.expand.items if i.name is None and isinstance(i.expr, S.Name)
+        }
+        right_names = {c.name for c in current.schema} | consumed
+        left_out = tuple(
+            (c, P.Column(c.name, c.type, alloc.take(c.name)))
+            for c in numbered.schema
+            if c.name not in right_names
+        )
+        right_out = tuple(
+            (c, P.Column(c.name, c.type, alloc.take(c.name)))
+            for c in current.schema
+            if c.name != key
+        )
+        schema = tuple(o for _, o in left_out) + tuple(o for _, o in right_out)
+        return P.Join(
+            schema,
+            numbered,
+            current,
+            "inner",
+            (col(lkey.sql, table="left"),),
+            (col(rkey.sql, table="right"),),
+            left_out,
+            right_out,
+        )
 
     def op_Unsupported(self, node: P.Node, op: S.Unsupported, env: Env) -> P.Node:
         raise BindAbort()
@@ -527,6 +613,8 @@ class Binder:
         n = self.bind_expr(op.count, RowScope(None), env)
         if not n.type.is_numeric:
             self.error(D.type_error("take needs a number of rows", op.count.span))
+        if self.apply_key is not None:
+            return self.partition_limit(node, n.sql, ())
         return P.Limit(node.schema, node, n.sql)
 
     def op_Sample(self, node: P.Node, op: S.Sample, env: Env) -> P.Node:
@@ -534,6 +622,9 @@ class Binder:
         return P.Limit(node.schema, node, n.sql)
 
     def op_Count(self, node: P.Node, op: S.Count, env: Env) -> P.Node:
+        if self.apply_key is not None:
+            assign = S.Assign("Count", S.Call(op.span, "count", (), op.span), op.span)
+            return self.op_Summarize(node, S.Summarize(op.span, (assign,), ()), env)
         schema = make_schema([("Count", KType.LONG)])
         return P.Aggregate(schema, node, (), (exp.Count(this=exp.Star()),))
 
@@ -768,6 +859,8 @@ class Binder:
     def op_Top(self, node: P.Node, op: S.Top, env: Env) -> P.Node:
         n = self.bind_expr(op.count, RowScope(None), env)
         keys = self.sort_keys(node, op.keys, env)
+        if self.apply_key is not None:
+            return self.partition_limit(node, n.sql, keys)
         return P.Sort(node.schema, node, keys, n.sql)
 
     def op_Distinct(self, node: P.Node, op: S.Distinct, env: Env) -> P.Node:
@@ -779,6 +872,8 @@ class Binder:
             proj = self.op_Project(
                 node, S.Project(op.span, tuple(S.Assign(None, e, e.span) for e in op.items)), env
             )
+            if self.apply_key is not None:
+                proj = self.keep_apply_key(node, proj)
         return P.Distinct(proj.schema, proj)
 
     def op_Serialize(self, node: P.Node, op: S.Serialize, env: Env) -> P.Node:
@@ -908,7 +1003,7 @@ class Binder:
         if k == "bool":
             return Arg(lit(v), KType.BOOL, e.span, v)
         if k == "timespan":
-            return Arg(lit(v), KType.TIMESPAN, e.span, v)
+            return Arg(cast(lit(v), KType.LONG), KType.TIMESPAN, e.span, v)
         if k == "null":
             return Arg(exp.Null(), KType.NULL, e.span, None)
         if k == "raw":
@@ -943,7 +1038,7 @@ class Binder:
                     )
                 )
                 return Arg(null_of(t), t, span, None)
-            return Arg(lit(ticks), t, span, ticks)
+            return Arg(cast(lit(ticks), KType.LONG), t, span, ticks)
         if t is KType.GUID:
             g = parse_guid(raw)
             if g is None:

@@ -38,6 +38,12 @@ def _scope(node: P.Node | None, aggregate: bool = False) -> Any:
 
 
 def op_Summarize(self: Binder, node: P.Node, op: S.Summarize, env: Env) -> P.Node:
+    if self.apply_key is not None and all(
+        not (isinstance(a.expr, S.Name) and a.expr.name == self.apply_key) for a in op.by
+    ):
+        # inside mv-apply, each input row's values are summarized separately
+        key = S.Assign(None, S.Name(op.span, self.apply_key), op.span)
+        op = S.Summarize(op.span, op.aggregates, (*op.by, key))
     keys: list[tuple[str, KType, exp.Expression]] = []
     scope = _scope(node)
     counter = 0
@@ -73,14 +79,17 @@ def op_Summarize(self: Binder, node: P.Node, op: S.Summarize, env: Env) -> P.Nod
             continue
         name = a.name or _aggregate_name(self, a.expr)
         out_type = arg.type if arg.type is not KType.NULL else KType.STRING
-        outputs.append((name, out_type, arg.sql))
-        unpack.append((name, out_type, None, None))
+        # a name taken by an earlier aggregate (list_x twice) gets a hidden name until the
+        # final projection numbers the duplicates
+        hidden_name = name if all(o[0] != name for o in outputs) else self.fresh("a")
+        outputs.append((hidden_name, out_type, arg.sql))
+        unpack.append((name, out_type, hidden_name, None))
     names = [k[0] for k in keys] + [u[0] for u in unpack]
     names = _dedupe(names)
     hidden: list[tuple[str, KType]] = [(k[0], k[1]) for k in keys] + [(o[0], o[1]) for o in outputs]
     agg_schema = _schema(hidden)
     agg = P.Aggregate(agg_schema, node, tuple(k[2] for k in keys), tuple(o[2] for o in outputs))
-    if all(u[2] is None for u in unpack) and names == [h[0] for h in hidden]:
+    if all(u[3] is None for u in unpack) and names == [h[0] for h in hidden]:
         return agg
     # a projection unpacks multi-column aggregates (arg_max) and applies the final names
     by_name = {c.name: c for c in agg_schema}
@@ -90,12 +99,13 @@ def op_Summarize(self: Binder, node: P.Node, op: S.Summarize, env: Env) -> P.Nod
     for i, c in enumerate(key_cols):
         final.append((names[i], c.type))
         exprs.append(col(c.sql))
-    for j, (name, utype, struct, field) in enumerate(unpack):
+    for j, (_, utype, source, field) in enumerate(unpack):
         final.append((names[len(keys) + j], utype))
-        if struct is None:
-            exprs.append(col(by_name[name].sql))
+        assert source is not None
+        if field is None:
+            exprs.append(col(by_name[source].sql))
         else:
-            exprs.append(fn("struct_get", col(by_name[struct].sql), lit(field)))
+            exprs.append(fn("struct_get", col(by_name[source].sql), lit(field)))
     return P.Project(_schema(final), agg, tuple(exprs))
 
 
@@ -233,7 +243,7 @@ def _percentiles(
         label = str(pct).replace(".", "_")
         name = f"percentile_{base}_{label}" if base else f"percentile__{label}"
         outputs.append((name, value.type, percentile_sql(value, float(pct))))
-        unpack.append((name, value.type, None, None))
+        unpack.append((name, value.type, name, None))
     return True
 
 

@@ -117,7 +117,7 @@ def _arith(op: str, a: exp.Expression, b: exp.Expression) -> exp.Expression:
 
 
 def _shift(dt: exp.Expression, ticks: exp.Expression, op: str) -> exp.Expression:
-    ns = exp.Mul(this=ticks, expression=lit(100))
+    ns = exp.Mul(this=cast(ticks, KType.LONG), expression=lit(100))
     cls = exp.Add if op == "+" else exp.Sub
     return fn("from_epoch_ns", cls(this=epoch_ns(dt), expression=ns))
 

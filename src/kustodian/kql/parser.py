@@ -675,6 +675,17 @@ class Parser:
             limit,
         )
 
+    def op_mv_apply(self, start: Span) -> S.Operator:
+        expand = self.op_mv_expand(start)
+        assert isinstance(expand, S.MvExpand)
+        self.expect_word("on")
+        self.expect_op("(")
+        ops = [self.operator()]
+        while self.accept_op("|"):
+            ops.append(self.operator())
+        self.expect_op(")")
+        return S.MvApply(self.span_from(start), expand, tuple(ops))
+
     def op_serialize(self, start: Span) -> S.Operator:
         items = [] if self.at_op("|", ";", ")") or self.at_eof() else self.assignments()
         return S.Serialize(self.span_from(start), tuple(items))
@@ -1127,7 +1138,7 @@ _OPERATOR_METHODS = {
     "sample": Parser.op_sample,
     "make-series": Parser.op_make_series,
     "evaluate": Parser.op_evaluate,
-    "mv-apply": Parser.op_unsupported,
+    "mv-apply": Parser.op_mv_apply,
     "top-nested": Parser.op_unsupported,
     "top-hitters": Parser.op_unsupported,
     "parse-kv": Parser.op_unsupported,

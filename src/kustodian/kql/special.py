@@ -15,7 +15,7 @@ from kustodian.kql import syntax as S
 from kustodian.kql.functions.base import NOT_CONST, Arg, dynamic_of, to_bool, to_dynamic, to_type
 from kustodian.kql.operators import arithmetic
 from kustodian.kql.sqlnodes import col, fn, lit, null_of
-from kustodian.kql.types import KType, numeric_result
+from kustodian.kql.types import KType, numeric_result, type_from_name
 
 if TYPE_CHECKING:
     from kustodian.kql.binder import Binder, Env, RowScope
@@ -258,6 +258,18 @@ def call_column_names_of(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg
     return Arg(dynamic_of(names), KType.DYNAMIC, e.span, names)
 
 
+def call_typeof(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
+    """`typeof(long)`: a type as a constant argument (extract(..., typeof(long)))."""
+    if not _arity(b, e, 1, 1) or not isinstance(e.args[0], S.Name):
+        b.error(D.syntax("typeof() takes a type name, e.g. typeof(long)", e.span))
+        return _null(e)
+    t = type_from_name(e.args[0].name)
+    if t is None:
+        b.error(D.type_error(f"unknown type '{e.args[0].name}'", e.args[0].span))
+        return _null(e)
+    return Arg(exp.Null(), KType.NULL, e.span, t)
+
+
 def call_tuple(b: Binder, e: S.Call, scope: RowScope, env: Env) -> Arg:
     b.error(
         D.syntax("a parenthesized list is only valid after 'in', 'has_any' and friends", e.span)
@@ -281,5 +293,6 @@ SPECIAL_CALLS: dict[str, Callable[[Binder, S.Call, RowScope, Env], Arg]] = {
     "row_cumsum": call_row_cumsum,
     "pack_all": call_pack_all,
     "__tuple": call_tuple,
+    "typeof": call_typeof,
     "column_names_of": call_column_names_of,
 }

@@ -316,6 +316,14 @@ class MvExpand(Operator):
 
 
 @dataclass(frozen=True, slots=True)
+class MvApply(Operator):
+    """`mv-apply items on (operators)`: the operators run on each row's expanded values."""
+
+    expand: MvExpand
+    ops: tuple[Operator, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Serialize(Operator):
     items: tuple[Assign, ...]
 

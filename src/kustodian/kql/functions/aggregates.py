@@ -223,16 +223,22 @@ def _collect(distinct: bool) -> object:
 
 def _collect_sql(value: Arg, limit: Arg | None, distinct: bool, pred: Arg | None) -> exp.Expression:
     v = to_dynamic(value) if value.type is not KType.DYNAMIC else value.sql
-    flat = distinct and value.type is KType.DYNAMIC
-    if flat:  # make_set adds the elements of an array value, not the array
+    flat = value.type is KType.DYNAMIC
+    if flat:  # make_set and make_list add the elements of an array value, not the array
         inner = agg("collect_list", fn("json_elements", v))
     else:
         inner = agg("collect_set" if distinct else "collect_list", v)
-    not_null = exp.Not(this=exp.Is(this=value.sql, expression=exp.Null()))
+    not_null: exp.Expression = exp.Not(this=exp.Is(this=value.sql, expression=exp.Null()))
+    if value.type is KType.DYNAMIC:  # JSON nulls are skipped too
+        not_null = exp.and_(
+            not_null, exp.NEQ(this=fn("json_type", value.sql), expression=lit("NULL"))
+        )
     cond = not_null if pred is None else exp.And(this=not_null, expression=to_bool(pred))
     e = exp.Filter(this=inner, expression=exp.Where(this=cond))
     if flat:
-        e = fn("list_unique_ordered", fn("flatten", e))
+        e = fn("flatten", e)
+        if distinct:
+            e = fn("list_unique_ordered", e)
     if limit is not None:
         return fn("json_list_limit", e, limit.sql)
     return fn("json_list", e)
@@ -247,7 +253,7 @@ T(
 # distinct elements in first-seen order (list_distinct does not keep an order)
 T(
     "list_unique_ordered",
-    "list_filter({0}, lambda x, i: list_position({0}, x) = i)",
+    "list_filter({0}, lambda __kql_x, __kql_i: list_position({0}, __kql_x) = __kql_i)",
     "array_distinct({0})",
 )
 T("flatten", "flatten({0})", "flatten({0})")
@@ -332,16 +338,17 @@ add(
 
 
 def _make_bag(ctx: Ctx, a: list[Arg], pred: Arg | None = None) -> exp.Expression:
-    e = agg("bag_merge_agg", a[0].sql)
+    is_bag: exp.Expression = exp.EQ(this=fn("json_type", a[0].sql), expression=lit("OBJECT"))
     if pred is not None:
-        e = exp.Filter(this=e, expression=exp.Where(this=to_bool(pred)))
+        is_bag = exp.and_(is_bag, to_bool(pred))
+    e = exp.Filter(this=agg("bag_merge_agg", a[0].sql), expression=exp.Where(this=is_bag))
     return fn("json_bag", e)
 
 
-T("bag_merge_agg", "list({0}) FILTER (WHERE json_type({0}) = 'OBJECT')", "collect_list({0})")
+T("bag_merge_agg", "list({0})", "collect_list({0})")
 T(
     "json_bag",
-    "COALESCE(list_reduce(list_prepend(json('{{}}'), {0}), lambda x, y: json_merge_patch(y, x)), json('{{}}'))",
+    "COALESCE(list_reduce(list_prepend(json('{{}}'), {0}), lambda __kql_x, __kql_y: json_merge_patch(__kql_y, __kql_x)), json('{{}}'))",
     "{0}",
 )
 add(

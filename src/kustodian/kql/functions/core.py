@@ -48,8 +48,7 @@ T(
 )
 T(
     "datetime_to_string",
-    "(strftime({0}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN nanosecond({0}) % 1000000000 = 0 THEN '' ELSE "
-    "'.' || rtrim(substr(strftime({0}, '%n'), 1, 7), '0') END || 'Z')",
+    "(strftime({0}, '%Y-%m-%dT%H:%M:%S.') || substr(strftime({0}, '%n'), 1, 7) || 'Z')",
     "date_format({0}, \"yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'\")",
 )
 T(
@@ -150,13 +149,13 @@ T(
     "json_to_list",
     lambda a: (
         f"CASE json_type({a[0]}) WHEN 'ARRAY' THEN CAST({a[0]} AS JSON[]) "
-        f"WHEN 'OBJECT' THEN list_transform(json_keys({a[0]}), lambda k: "
+        f"WHEN 'OBJECT' THEN list_transform(json_keys({a[0]}), lambda __kql_k: "
         + (
-            f"json_array(k, json_extract({a[0]}, '$.\"' || k || '\"'))"
+            f"json_array(__kql_k, json_extract({a[0]}, '$.\"' || __kql_k || '\"'))"
             if a[1] == "TRUE"
-            else f"json_object(k, json_extract({a[0]}, '$.\"' || k || '\"'))"
+            else f"json_object(__kql_k, json_extract({a[0]}, '$.\"' || __kql_k || '\"'))"
         )
-        + f") WHEN 'NULL' THEN NULL ELSE [{a[0]}] END"
+        + f") WHEN 'NULL' THEN [CAST(NULL AS JSON)] ELSE [{a[0]}] END"
     ),
     # Spark holds dynamic values as JSON text: arrays parse to their elements' text
     lambda a: (
@@ -169,9 +168,9 @@ T("json_strip_nulls", "{0}", "{0}")
 T(
     "json_array_contains",
     lambda a: (
-        f"list_contains(list_transform(CAST({a[0]} AS JSON[]), lambda x: "
+        f"list_contains(list_transform(CAST({a[0]} AS JSON[]), lambda __kql_x: "
         + ("lower(" if a[2] == "TRUE" else "(")
-        + "json_extract_string(x, '$'))), "
+        + "json_extract_string(__kql_x, '$'))), "
         + (f"lower({a[1]}))" if a[2] == "TRUE" else f"{a[1]})")
     ),
 )
@@ -190,7 +189,7 @@ T(
     "has_any_dynamic",
     lambda a: (
         f"{'list_bool_and' if a[2] == 'TRUE' else 'list_bool_or'}(list_transform(CAST({a[1]} AS JSON[]), "
-        f"lambda t: regexp_matches({a[0]}, '(?i)(^|[^0-9A-Za-z])' || regexp_escape(json_extract_string(t, '$')) "
+        f"lambda __kql_t: regexp_matches({a[0]}, '(?i)(^|[^0-9A-Za-z])' || regexp_escape(json_extract_string(__kql_t, '$')) "
         f"|| '($|[^0-9A-Za-z])')))"
     ),
 )
