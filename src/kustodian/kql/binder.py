@@ -972,7 +972,7 @@ class Binder:
                 return self.derived_name(e.args[0])
             if spec is not None and spec.naming == "prefix" and e.args:
                 inner = self.derived_name(e.args[0])
-                return f"{spec.name}_{inner or ''}"
+                return f"{spec.prefix or spec.name}_{inner or ''}"
             if spec is not None and spec.aggregate:
                 return binder_ops._aggregate_name(self, e)
         return None

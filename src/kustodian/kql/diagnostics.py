@@ -158,11 +158,12 @@ def unknown_function(name: str, span: Span, available: list[str]) -> Diagnostic:
 
 
 def wrong_arg_count(name: str, got: int, expected: str, span: Span) -> Diagnostic:
+    exact = expected.isdigit()  # Kusto: KS119 for an exact count, KS120 for a range
     return Diagnostic(
         "KQL2004",
         f"function '{name}' expects {expected} argument(s), got {got}",
         span,
-        ks_code="KS119",
+        ks_code="KS119" if exact else "KS120",
     )
 
 
@@ -189,7 +190,7 @@ def name_conflict(name: str, span: Span) -> Diagnostic:
 
 
 def not_constant(what: str, span: Span) -> Diagnostic:
-    return Diagnostic("KQL2008", f"{what} must be a constant", span)
+    return Diagnostic("KQL2008", f"{what} must be a constant", span, ks_code="KS129")
 
 
 def unsupported(what: str, span: Span, hint: str | None = None) -> Diagnostic:

@@ -153,7 +153,7 @@ def relaxed_json(raw: str) -> tuple[object, bool]:
             return json.dumps(format_timespan_ticks(ticks) if ticks is not None else None)
         return json.dumps(parse_guid(body))
 
-    text = _DYN_SPECIAL.sub(special, raw)
+    text = _DYN_SPECIAL.sub(special, _unwrap_dynamic(raw))
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -183,6 +183,21 @@ def relaxed_json(raw: str) -> tuple[object, bool]:
         return json.loads("".join(out)), True
     except ValueError:
         return None, False
+
+
+def _unwrap_dynamic(text: str) -> str:
+    """`dynamic([1, dynamic({"a": 2})])`: a nested dynamic(...) is its content."""
+    while True:
+        i = text.find("dynamic(")
+        if i < 0:
+            return text
+        depth, j = 0, i + len("dynamic")
+        while j < len(text):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                break
+            j += 1
+        text = text[:i] + text[i + len("dynamic(") : j] + text[j + 1 :]
 
 
 def format_datetime_ns(ns: int) -> str:
