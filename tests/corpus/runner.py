@@ -297,15 +297,37 @@ def tier_counts(outcomes: Iterable[Outcome]) -> dict[str, dict[str, int]]:
     return counts
 
 
-def format_summary(outcomes: Sequence[Outcome], stats: dict[str, float] | None = None) -> str:
-    lines = ["KQL docs corpus: tier   pass/total   rate   mismatch  error"]
+def docs_errors(known: dict[str, str]) -> set[str]:
+    """Listed examples whose docs output is wrong (reason `docs: ...`): a correct engine cannot
+    match them, so the pass rates are taken without them (and the summary shows both)."""
+    return {k for k, v in known.items() if v.startswith("docs:")}
+
+
+def gated_rate(outcomes: Sequence[Outcome], tier: str, known: dict[str, str]) -> tuple[int, int]:
+    """(passed, total) of a tier, not counting examples whose docs output is wrong."""
+    bad = docs_errors(known)
+    rows = [o for o in outcomes if o.tier == tier and o.id not in bad]
+    return sum(o.passed for o in rows), len(rows)
+
+
+def format_summary(
+    outcomes: Sequence[Outcome],
+    stats: dict[str, float] | None = None,
+    known: dict[str, str] | None = None,
+) -> str:
+    known = known if known is not None else read_known_failures()
+    lines = ["KQL docs corpus: tier   pass/total   rate   mismatch  error   docs-wrong  gated rate"]
+    bad = docs_errors(known)
     for tier, c in sorted(tier_counts(outcomes).items()):
         rate = c["pass"] / c["total"] if c["total"] else 0.0
         floor = MIN_PASS_RATE.get(tier)
+        passed, total = gated_rate(outcomes, tier, known)
+        wrong = sum(1 for o in outcomes if o.tier == tier and o.id in bad)
+        gated = f"{passed / total:6.1%}" if total else "   -  "
         note = f"(floor {floor:.0%})" if floor is not None else "(report only)"
         lines.append(
             f"                  {tier}   {c['pass']:4d}/{c['total']:<4d}  {rate:6.1%}"
-            f"   {c['mismatch']:6d}  {c['error']:5d}  {note}"
+            f"   {c['mismatch']:6d}  {c['error']:5d}   {wrong:9d}  {gated}  {note}"
         )
     if stats:
         n = max(len(outcomes), 1)
@@ -369,11 +391,12 @@ def gate_problems(outcomes: Sequence[Outcome], known: dict[str, str]) -> list[st
         c = counts.get(tier)
         if not c:
             continue
-        rate = c["pass"] / c["total"]
+        passed, total = gated_rate(outcomes, tier, known)
+        rate = passed / total if total else 1.0
         if rate < MIN_PASS_RATE[tier]:
             problems.append(
-                f"tier {tier} pass rate {rate:.1%} ({c['pass']}/{c['total']}) is below "
-                f"{MIN_PASS_RATE[tier]:.0%}"
+                f"tier {tier} pass rate {rate:.1%} ({passed}/{total}, without docs-wrong "
+                f"examples) is below {MIN_PASS_RATE[tier]:.0%}"
             )
     gated = [o for o in outcomes if o.tier in GATED_TIERS]
     fixed = [o for o in gated if o.passed and o.id in known]

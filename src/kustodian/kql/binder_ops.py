@@ -567,7 +567,10 @@ def op_Parse(self: Binder, node: P.Node, op: S.Parse, env: Env) -> P.Node:
             if found is None:
                 self.error(D.type_error(f"unknown type '{tname}'", op.span))
             t = found or KType.STRING
-            if t in _TYPE_REGEX and op.kind != "relaxed":
+            if t in _TYPE_REGEX and op.kind == "relaxed":
+                # relaxed: a value of the wrong type is null, and the rest still parses
+                pieces.append(_TYPE_REGEX[t][:-1] + "|.*?)")
+            elif t in _TYPE_REGEX:
                 pieces.append(_TYPE_REGEX[t])
             else:
                 # simple mode reads up to the next literal; regex mode is greedy unless flags=U

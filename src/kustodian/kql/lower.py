@@ -22,9 +22,9 @@ class Lowerer:
     # -------------------------------------------------------------- entry point
     def lower_root(self, root: P.Node) -> exp.Select:
         name = self.relation(root)
-        sel = exp.select(*[self.out(c) for c in root.schema]).from_(self.table(name))
+        sel = exp.select(*[self.out(c) for c in root.schema]).from_(self.table(name), copy=False)
         if root.ordered:
-            sel = sel.order_by(exp.Ordered(this=col(P.ORD)))
+            sel = sel.order_by(exp.Ordered(this=col(P.ORD)), copy=False)
         if self.ctes:
             sel.set("with_", exp.With(expressions=self.ctes))
         return sel
@@ -60,10 +60,9 @@ class Lowerer:
         return exp.Table(this=exp.to_identifier(name, quoted=True))
 
     def cols(self, node: P.Node) -> list[exp.Expression]:
-        out: list[exp.Expression] = [col(c.sql) for c in node.schema]
-        if node.ordered:
-            out.append(col(P.ORD))
-        return out
+        """Every column of a node's relation: its schema plus the order column when it has
+        one, which is exactly what its CTE or table holds."""
+        return [exp.Star()]
 
     def expr(self, e: exp.Expression) -> exp.Expression:
         """Replace sub-plans inside an expression by SQL sub-queries."""
@@ -79,11 +78,11 @@ class Lowerer:
             mode = n.args.get("mode")
             if mode == "column_lower":
                 first = exp.Lower(this=first)
-            q = exp.select(first).from_(self.table(name))
+            q = exp.select(first).from_(self.table(name), copy=False)
             if mode == "scalar":
                 if node.ordered:
-                    q = q.order_by(exp.Ordered(this=col(P.ORD)))
-                return exp.Subquery(this=q.limit(1))
+                    q = q.order_by(exp.Ordered(this=col(P.ORD)), copy=False)
+                return exp.Subquery(this=q.limit(1, copy=False))
             return exp.Subquery(this=q)
 
         return e.transform(sub, copy=True)
@@ -94,7 +93,9 @@ class Lowerer:
         return result
 
     def build_Scan(self, node: P.Scan) -> exp.Select:
-        sel = exp.select(*[col(c.sql) for c in node.schema]).from_(self.table(node.table))
+        sel = exp.select(*[col(c.sql) for c in node.schema]).from_(
+            self.table(node.table), copy=False
+        )
         if node.time_filter is not None and node.time_column:
             lo, hi = node.time_filter
             tc = col(node.time_column)
@@ -112,14 +113,14 @@ class Lowerer:
                 exp.alias_(exp.Cast(this=exp.Null(), to=sql_type(c.type)), c.sql, quoted=True)
                 for c in node.schema
             ]
-            return exp.select(*nulls).where(exp.false())
+            return exp.select(*nulls).where(exp.false(), copy=False)
         rows = [exp.Tuple(expressions=[self.expr(v) for v in row]) for row in node.rows]
         alias = exp.TableAlias(
             this=exp.to_identifier("v"),
             columns=[exp.to_identifier(c.sql, quoted=True) for c in node.schema],
         )
         values = exp.Values(expressions=rows, alias=alias)
-        return exp.select(*[col(c.sql) for c in node.schema]).from_(values)
+        return exp.select(*[col(c.sql) for c in node.schema]).from_(values, copy=False)
 
     def build_Compute(self, node: P.Compute) -> exp.Select:
         return exp.select(
@@ -170,8 +171,8 @@ class Lowerer:
         src = self.relation(node.input)
         return (
             exp.select(*self.cols(node.input))
-            .from_(self.table(src))
-            .where(self.expr(node.predicate))
+            .from_(self.table(src), copy=False)
+            .where(self.expr(node.predicate), copy=False)
         )
 
     def build_Project(self, node: P.Project) -> exp.Select:
@@ -181,7 +182,7 @@ class Lowerer:
         ]
         if node.ordered:
             items.append(col(P.ORD))
-        return exp.select(*items).from_(self.table(src))
+        return exp.select(*items).from_(self.table(src), copy=False)
 
     def build_Aggregate(self, node: P.Aggregate) -> exp.Select:
         src = self.relation(node.input)
@@ -192,9 +193,9 @@ class Lowerer:
         items += [
             exp.alias_(self.expr(a), c.sql, quoted=True) for a, c in zip(node.aggs, node.schema[n:])
         ]
-        sel = exp.select(*items).from_(self.table(src))
+        sel = exp.select(*items).from_(self.table(src), copy=False)
         if node.keys:
-            sel = sel.group_by(*[self.expr(k) for k in node.keys])
+            sel = sel.group_by(*[self.expr(k) for k in node.keys], copy=False)
         return sel
 
     def order(self, keys: tuple[tuple[exp.Expression, bool, bool], ...]) -> list[exp.Ordered]:
@@ -206,28 +207,30 @@ class Lowerer:
         if node.limit is not None:
             inner = (
                 exp.select(*[col(c.sql) for c in node.input.schema])
-                .from_(self.table(src))
-                .order_by(*self.order(node.keys))
-                .limit(node.limit)
+                .from_(self.table(src), copy=False)
+                .order_by(*self.order(node.keys), copy=False)
+                .limit(node.limit, copy=False)
             )
             source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("top")))
         window = exp.Window(
             this=exp.RowNumber(), order=exp.Order(expressions=self.order(node.keys))
         )
         items = [col(c.sql) for c in node.schema] + [exp.alias_(window, P.ORD, quoted=True)]
-        return exp.select(*items).from_(source)
+        return exp.select(*items).from_(source, copy=False)
 
     def build_Limit(self, node: P.Limit) -> exp.Select:
         src = self.relation(node.input)
-        sel = exp.select(*self.cols(node.input)).from_(self.table(src))
+        sel = exp.select(*self.cols(node.input)).from_(self.table(src), copy=False)
         if node.input.ordered:
-            sel = sel.order_by(exp.Ordered(this=col(P.ORD)))
-        return sel.limit(self.expr(node.count))
+            sel = sel.order_by(exp.Ordered(this=col(P.ORD)), copy=False)
+        return sel.limit(self.expr(node.count), copy=False)
 
     def build_Distinct(self, node: P.Distinct) -> exp.Select:
         src = self.relation(node.input)
         return (
-            exp.select(*[col(c.sql) for c in node.input.schema]).from_(self.table(src)).distinct()
+            exp.select(*[col(c.sql) for c in node.input.schema])
+            .from_(self.table(src), copy=False)
+            .distinct(copy=False)
         )
 
     def build_Series(self, node: P.Series) -> exp.Select:
@@ -263,9 +266,9 @@ class Lowerer:
         ]
         agg_sel = (
             exp.select(*agg_items)
-            .from_(self.table(src))
-            .where(in_range)
-            .group_by(*[k.copy() for k in keys], bin_expr.copy())
+            .from_(self.table(src), copy=False)
+            .where(in_range, copy=False)
+            .group_by(*[k.copy() for k in keys], bin_expr.copy(), copy=False)
         )
         agg_name = self.cte(agg_sel)
         count = fn(
@@ -293,7 +296,11 @@ class Lowerer:
         )
         bins_name = self.cte(bins)
         if keys:
-            groups = exp.select(*[col(n) for n in knames]).from_(self.table(agg_name)).distinct()
+            groups = (
+                exp.select(*[col(n) for n in knames])
+                .from_(self.table(agg_name), copy=False)
+                .distinct(copy=False)
+            )
         else:
             groups = exp.select(exp.alias_(lit(1), "__g", quoted=True))
         groups_name = self.cte(groups)
@@ -333,11 +340,11 @@ class Lowerer:
                 alias=exp.TableAlias(this=exp.to_identifier(alias)),
             )
 
-        sel = exp.select(*items).from_(aliased(groups_name, "g"))
+        sel = exp.select(*items).from_(aliased(groups_name, "g"), copy=False)
         sel.append("joins", exp.Join(this=aliased(bins_name, "b"), kind="CROSS"))
         sel.append("joins", exp.Join(this=aliased(agg_name, "a"), side="LEFT", on=cond))
         if knames:
-            sel = sel.group_by(*[col(n, table="g") for n in knames])
+            sel = sel.group_by(*[col(n, table="g") for n in knames], copy=False)
         return sel
 
     def cte(self, select: exp.Select) -> str:
@@ -352,11 +359,11 @@ class Lowerer:
         )
         window = exp.Window(this=exp.RowNumber(), order=order)
         items = [col(c.sql) for c in node.schema] + [exp.alias_(window, P.ORD, quoted=True)]
-        return exp.select(*items).from_(self.table(src))
+        return exp.select(*items).from_(self.table(src), copy=False)
 
     def build_Materialize(self, node: P.Materialize) -> exp.Select:
         src = self.relation(node.input)
-        return exp.select(*self.cols(node.input)).from_(self.table(src))
+        return exp.select(*self.cols(node.input)).from_(self.table(src), copy=False)
 
     def build_Union(self, node: P.Union) -> exp.Select:
         selects: list[exp.Select] = []
@@ -365,14 +372,14 @@ class Lowerer:
             items = [
                 exp.alias_(self.expr(e), c.sql, quoted=True) for e, c in zip(exprs, node.schema)
             ]
-            selects.append(exp.select(*items).from_(self.table(src)))
+            selects.append(exp.select(*items).from_(self.table(src), copy=False))
         union: exp.Expression = selects[0]
         for s in selects[1:]:
             union = exp.Union(this=union, expression=s, distinct=False)
         if len(selects) == 1:
             return selects[0]
         sub = exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("u")))
-        return exp.select(*[col(c.sql) for c in node.schema]).from_(sub)
+        return exp.select(*[col(c.sql) for c in node.schema]).from_(sub, copy=False)
 
     def build_Join(self, node: P.Join) -> exp.Select:
         lname = self.relation(node.left)
@@ -388,11 +395,11 @@ class Lowerer:
             window = exp.Window(this=exp.RowNumber(), partition_by=keys)
             dedup = exp.select(
                 *[col(c.sql) for c in node.left.schema], exp.alias_(window, "__kql_rn", quoted=True)
-            ).from_(self.table(lname))
+            ).from_(self.table(lname), copy=False)
             dedup = (
                 exp.select(*[col(c.sql) for c in node.left.schema])
                 .from_(exp.Subquery(this=dedup, alias=exp.TableAlias(this=exp.to_identifier("d"))))
-                .where(exp.EQ(this=col("__kql_rn"), expression=lit(1)))
+                .where(exp.EQ(this=col("__kql_rn"), expression=lit(1)), copy=False)
             )
             left_src = exp.Subquery(
                 this=dedup, alias=exp.TableAlias(this=exp.to_identifier("left", quoted=True))
@@ -417,14 +424,16 @@ class Lowerer:
         if kind in ("leftsemi", "leftanti", "rightsemi", "rightanti"):
             outer_is_left = kind.startswith("left")
             outer, inner = (left_src, right_src) if outer_is_left else (right_src, left_src)
-            exists = exp.Exists(this=exp.select(lit(1)).from_(inner).where(cond))
+            exists = exp.Exists(
+                this=exp.select(lit(1)).from_(inner, copy=False).where(cond, copy=False)
+            )
             pred: exp.Expression = exists if kind.endswith("semi") else exp.Not(this=exists)
-            return exp.select(*items).from_(outer).where(pred)
+            return exp.select(*items).from_(outer, copy=False).where(pred, copy=False)
         side = {"inner": None, "leftouter": "LEFT", "rightouter": "RIGHT", "fullouter": "FULL"}[
             kind
         ]
         join = exp.Join(this=right_src, on=cond, side=side, kind=None if side else "INNER")
-        sel = exp.select(*items).from_(left_src)
+        sel = exp.select(*items).from_(left_src, copy=False)
         sel.append("joins", join)
         return sel
 
@@ -464,7 +473,7 @@ class Lowerer:
                     quoted=True,
                 )
             )
-        return exp.select(*items).from_(self.table(src))
+        return exp.select(*items).from_(self.table(src), copy=False)
 
 
 def lower(root: P.Node) -> exp.Select:
