@@ -36,7 +36,7 @@ T(
 )
 T("int_div", "({0} // {1})", "div({0}, {1})")
 T("int_mod", "((({0}) % ({1}) + abs({1})) % abs({1}))", "((({0}) % ({1}) + abs({1})) % abs({1}))")
-T("real_to_long", "TRY_CAST(trunc({0}) AS BIGINT)", "CAST(trunc({0}) AS BIGINT)")
+T("real_to_long", "TRY_CAST(trunc({0}) AS BIGINT)", "CAST({0} AS BIGINT)")
 T("long_to_int", "TRY_CAST({0} AS INTEGER)", "CAST({0} AS INT)")
 
 # text forms (tostring)
