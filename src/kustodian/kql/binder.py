@@ -461,7 +461,7 @@ class Binder:
         exprs: list[exp.Expression] = []
         scope = RowScope(None)
         for i, a in enumerate(t.items):
-            multi = self.bind_multi(a, scope, env)
+            multi = self.bind_multi(a, scope, env, keep_rest=False)
             if multi is not None:
                 items.extend((n, ty) for n, ty, _ in multi)
                 exprs.extend(e for _, _, e in multi)
@@ -645,17 +645,24 @@ class Binder:
                 continue
             arg = self.bind_expr(a.expr, scope, env)
             name = a.name or self.derived_name(a.expr, arg) or f"Column{i + 1}"
+            if a.name is None:  # derived names are numbered apart (x, x1, x2), not errors
+                taken, base, k = {n for n, _ in items}, name, 0
+                while name in taken:
+                    k += 1
+                    name = f"{base}{k}"
             items.append((name, self.storable(arg.type)))
             exprs.append(arg.sql)
         self.check_unique(items, op.span)
         return P.Project(make_schema(items), node, tuple(exprs))
 
     def bind_multi(
-        self, a: S.Assign, scope: RowScope, env: Env
+        self, a: S.Assign, scope: RowScope, env: Env, keep_rest: bool = True
     ) -> list[tuple[str, KType, exp.Expression]] | None:
-        """The columns of `(a, b) = f(x)` or of an unnamed `f(x)` with several results."""
+        """The columns of a function with several results: `(a, b) = f(x)`, `a = f(x)` or an
+        unnamed `f(x)`. Results beyond the names given keep their default names
+        (`f_x_suffix`), except in print (`keep_rest` False), which drops them."""
         spec = self.functions.get(a.expr.name) if isinstance(a.expr, S.Call) else None
-        if spec is None or not spec.outputs or a.name is not None:
+        if spec is None or not spec.outputs:
             if a.names:
                 raise self.fatal(
                     D.unsupported("assigning a single value to a tuple of names", a.span)
@@ -670,13 +677,12 @@ class Binder:
                 )
             )
         base = self.derived_name(a.expr.args[0]) if a.expr.args else None
+        given = list(a.names) if a.names else ([a.name] if a.name else [])
         out = []
         for i, (suffix, t) in enumerate(spec.outputs):
-            if a.names and i >= len(a.names):
+            if i >= len(given) and given and not keep_rest:
                 break
-            name = (
-                a.names[i] if a.names else f"{spec.name}_{base or ''}_{suffix}".replace("__", "_")
-            )
+            name = given[i] if i < len(given) else f"{spec.name}_{base or ''}_{suffix}"
             out.append((name, t, fn("struct_get", arg.sql.copy(), lit(f"f{i}"))))
         return out
 

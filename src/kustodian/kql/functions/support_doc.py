@@ -34,11 +34,29 @@ OPERATOR_STATUS: dict[str, tuple[str, str]] = {
     "render": ("supported", "kept as result metadata"),
     "invoke": ("supported", ""),
     "sample": ("partial", "returns the first N rows, not a random sample"),
+    "mv-apply": ("supported", "the sub-query runs per row (summarize, take, top partitioned)"),
+    "make-series": ("supported", "from/to/step and in range(); default per aggregate"),
+    "evaluate": ("partial", "the bag_unpack plugin"),
+    "project-by-names": ("supported", ""),
+}
+
+
+# Statements and tabular sources, listed with the operators.
+SOURCES: dict[str, tuple[str, str]] = {
+    "let": ("supported", "scalars, tables, lambdas with defaults, views"),
+    "datatable": ("supported", ""),
+    "print": ("supported", ""),
+    "range": ("supported", "numbers, datetimes, timespans"),
+    "declare query_parameters": ("supported", ""),
+    "materialize": ("supported", "a materialized CTE"),
+    "toscalar": ("supported", ""),
 }
 
 
 def _ops() -> list[str]:
-    lines = ["## Operators", "", "| operator | status | notes |", "|---|---|---|"]
+    lines = ["## Statements and sources", "", "| name | status | notes |", "|---|---|---|"]
+    lines += [f"| `{n}` | {s} | {note} |" for n, (s, note) in SOURCES.items()]
+    lines += ["", "## Operators", "", "| operator | status | notes |", "|---|---|---|"]
     for name in sorted(KNOWN_OPERATORS):
         status, note = OPERATOR_STATUS.get(name, ("not supported", "reported as KQL3001"))
         lines.append(f"| `{name}` | {status} | {note} |")
