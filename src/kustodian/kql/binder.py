@@ -630,9 +630,10 @@ class Binder:
 
     def op_Project(self, node: P.Node, op: S.Project, env: Env) -> P.Node:
         scope = RowScope(node)
+        unnamed = 0
         items: list[tuple[str, KType]] = []
         exprs: list[exp.Expression] = []
-        for i, a in enumerate(op.items):
+        for a in op.items:
             if isinstance(a.expr, S.Name) and a.name is None and "*" in a.expr.name:
                 for c in self.match_pattern(node, a.expr):
                     items.append((c.name, c.type))
@@ -644,7 +645,10 @@ class Binder:
                 exprs.extend(e for _, _, e in multi)
                 continue
             arg = self.bind_expr(a.expr, scope, env)
-            name = a.name or self.derived_name(a.expr, arg) or f"Column{i + 1}"
+            name = a.name or self.derived_name(a.expr, arg) or ""
+            if not name:  # Kusto numbers the unnamed columns only
+                unnamed += 1
+                name = f"Column{unnamed}"
             if a.name is None:  # derived names are numbered apart (x, x1, x2), not errors
                 taken, base, k = {n for n, _ in items}, name, 0
                 while name in taken:

@@ -270,9 +270,19 @@ class Lexer:
             code = text[self.pos + 1 : self.pos + 5]
             self.pos += 5
             try:
-                return chr(int(code, 16))
+                value = int(code, 16)
             except ValueError:
                 return code
+            low = text[self.pos + 2 : self.pos + 6] if text.startswith("\\u", self.pos) else ""
+            if 0xD800 <= value < 0xDC00 and len(low) == 4:
+                try:
+                    low_value = int(low, 16)
+                except ValueError:
+                    low_value = 0
+                if 0xDC00 <= low_value < 0xE000:  # a UTF-16 surrogate pair is one character
+                    self.pos += 6
+                    return chr(0x10000 + ((value - 0xD800) << 10) + (low_value - 0xDC00))
+            return chr(value)
         if ch == "x" and self.pos + 2 < len(text):
             code = text[self.pos + 1 : self.pos + 3]
             self.pos += 3
