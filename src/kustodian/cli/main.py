@@ -55,14 +55,19 @@ def _fail(message: str) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from kustodian.timespans import parse_instant, parse_timespan
+    from kustodian.kql.literals import parse_datetime_ns
+    from kustodian.timespans import parse_timespan
     from kustodian.workspace.workspace import Workspace
 
     text = sys.stdin.read() if args.query == "-" else args.query
-    try:
-        now = parse_instant(args.now) if args.now else datetime.now(UTC)
-    except ValueError:
-        return _fail(f"--now: '{args.now}' is not an ISO 8601 instant (e.g. 2024-05-01T12:00:00Z)")
+    now: datetime | int = datetime.now(UTC)
+    if args.now:
+        ns = parse_datetime_ns(args.now)  # nanoseconds keep all 7 fraction digits
+        if ns is None:
+            return _fail(
+                f"--now: '{args.now}' is not an ISO 8601 instant (e.g. 2024-05-01T12:00:00Z)"
+            )
+        now = ns
     try:
         timespan = parse_timespan(args.timespan) if args.timespan else None
     except ValueError as e:

@@ -470,6 +470,9 @@ class Binder:
             name = a.name or f"print_{i}"  # Kusto names every unnamed print column print_N
             items.append((name, arg.type if arg.type is not KType.NULL else KType.STRING))
             exprs.append(arg.sql)
+        explicit = [a.name for a in t.items if a.name]
+        for n in {n for n in explicit if explicit.count(n) > 1}:
+            self.error(D.name_conflict(n, t.span))
         return P.Compute(make_schema(self.dedupe_names(items)), tuple(exprs))
 
     def bind_range(self, t: S.Range, env: Env) -> P.Node:
@@ -723,6 +726,7 @@ class Binder:
         return out
 
     def op_Extend(self, node: P.Node, op: S.Extend, env: Env) -> P.Node:
+        declared: set[str] = set()
         cols: list[tuple[str, KType]] = [(c.name, c.type) for c in node.schema]
         exprs: list[exp.Expression] = [col(c.sql) for c in node.schema]
         current = node
@@ -744,6 +748,10 @@ class Binder:
                 continue
             arg = self.bind_expr(a.expr, scope, env)
             name = a.name or self.derived_name(a.expr, arg)
+            if a.name is not None:
+                if a.name in declared:  # Kusto: one extend cannot name a column twice
+                    self.error(D.name_conflict(a.name, a.span))
+                declared.add(a.name)
             if name is None:
                 counter += 1
                 name = f"Column{counter}"
@@ -1006,8 +1014,11 @@ class Binder:
             return Arg(lit(v), KType.STRING, e.span, v)
         if k == "long":
             assert isinstance(v, int)
-            t = KType.LONG
-            return Arg(lit(v), t, e.span, v)
+            if not -(2**63) <= v < 2**63:
+                self.error(D.bad_literal(str(v), e.span, "a long is a 64-bit signed integer"))
+                return Arg(exp.Null(), KType.LONG, e.span, None)
+            # Kusto's integer literals are 64-bit: 2147483647 + 1 must not overflow
+            return Arg(cast(lit(v), KType.LONG), KType.LONG, e.span, v)
         if k == "real":
             return Arg(cast(lit(v), KType.REAL), KType.REAL, e.span, v)
         if k == "bool":

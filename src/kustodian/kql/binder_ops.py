@@ -84,6 +84,9 @@ def op_Summarize(self: Binder, node: P.Node, op: S.Summarize, env: Env) -> P.Nod
         hidden_name = name if all(o[0] != name for o in outputs) else self.fresh("a")
         outputs.append((hidden_name, out_type, arg.sql))
         unpack.append((name, out_type, hidden_name, None))
+    explicit = [a.name for a in (*op.by, *op.aggregates) if a.name]
+    for n in {n for n in explicit if explicit.count(n) > 1}:
+        self.error(D.name_conflict(n, op.span))
     names = [k[0] for k in keys] + [u[0] for u in unpack]
     names = _dedupe(names)
     hidden: list[tuple[str, KType]] = [(k[0], k[1]) for k in keys] + [(o[0], o[1]) for o in outputs]

@@ -185,7 +185,7 @@ def not_boolean(found: str, span: Span) -> Diagnostic:
 
 def name_conflict(name: str, span: Span) -> Diagnostic:
     return Diagnostic(
-        "KQL2007", f"column '{name}' is defined more than once", span, ks_code="KS107"
+        "KQL2007", f"column '{name}' is defined more than once", span, ks_code="KS171"
     )
 
 

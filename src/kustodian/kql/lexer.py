@@ -300,7 +300,10 @@ class Lexer:
             self.pos += 2
             while self.pos < n and text[self.pos] in "0123456789abcdefABCDEF":
                 self.pos += 1
-            self._emit(T.INT, start, int(text[start + 2 : self.pos] or "0", 16))
+            digits = text[start + 2 : self.pos]
+            if not digits:
+                self.diagnostics.append(D.bad_literal("0x", Span(start, self.pos), "e.g. 0x1F"))
+            self._emit(T.INT, start, int(digits or "0", 16))
             return
         while self.pos < n and text[self.pos].isdigit():
             self.pos += 1

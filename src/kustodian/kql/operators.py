@@ -126,7 +126,7 @@ def _shift(dt: exp.Expression, ticks: exp.Expression, op: str) -> exp.Expression
 
 
 def unify(
-    b: Binder, left: Arg, right: Arg, span: Any
+    b: Binder, left: Arg, right: Arg, span: Any, ordering: bool = False
 ) -> tuple[exp.Expression, exp.Expression, KType] | None:
     """Bring two operands of a comparison to one type, as Kusto does."""
     lt, rt = left.type, right.type
@@ -138,7 +138,7 @@ def unify(
     if lt.is_numeric and rt.is_numeric:
         return left.sql, right.sql, numeric_result(lt, rt)
     for a, c, flip in ((left, right, False), (right, left, True)):
-        if a.type is KType.STRING and (c.type.is_numeric or c.type is KType.BOOL):
+        if a.type is KType.STRING and (c.type.is_numeric or c.type is KType.BOOL) and not ordering:
             # Sentinel compares the string ResultType with numbers: compare as text.
             other = lit(_canonical_text(c.const)) if c.is_const else to_string(c)
             return (other, a.sql, KType.STRING) if flip else (a.sql, other, KType.STRING)
@@ -165,7 +165,7 @@ def unify(
             )
         if a.type is KType.TIMESPAN and c.type.is_numeric:
             return (c.sql, a.sql, KType.LONG) if flip else (a.sql, c.sql, KType.LONG)
-    b.error(D.type_error(f"cannot compare {lt} with {rt}", span, ks="KS133"))
+    b.error(D.type_error(f"cannot compare {lt} with {rt}", span, ks="KS106"))
     return None
 
 
@@ -216,7 +216,7 @@ def compare(b: Binder, op: str, left: Arg, right: Arg, span: Any) -> Arg:
         if u is None:
             return _null(span)
         return _bool(exp.NullSafeNEQ(this=u[0], expression=u[1]), span)
-    u = unify(b, left, right, span)
+    u = unify(b, left, right, span, ordering=op not in ("==", "!="))
     if u is None:
         return _null(span)
     lsql, rsql, t = u

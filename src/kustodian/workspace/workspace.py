@@ -44,7 +44,7 @@ class Workspace:
         self,
         kql: str,
         *,
-        now: datetime | None = None,
+        now: datetime | int | None = None,
         timespan: timedelta | tuple[datetime, datetime] | None = None,
     ) -> QueryResult:
         """Run a KQL query; the first tabular result, with any further ones in `.tables`.
