@@ -469,7 +469,7 @@ class Binder:
             arg = self.bind_expr(a.expr, scope, env)
             name = a.name or f"print_{i}"  # Kusto names every unnamed print column print_N
             items.append((name, arg.type if arg.type is not KType.NULL else KType.STRING))
-            exprs.append(arg.sql)
+            exprs.append(out_sql(arg))
         explicit = [a.name for a in t.items if a.name]
         for n in {n for n in explicit if explicit.count(n) > 1}:
             self.error(D.name_conflict(n, t.span))
@@ -658,7 +658,7 @@ class Binder:
                     k += 1
                     name = f"{base}{k}"
             items.append((name, self.storable(arg.type)))
-            exprs.append(arg.sql)
+            exprs.append(out_sql(arg))
         self.check_unique(items, op.span)
         return P.Project(make_schema(items), node, tuple(exprs))
 
@@ -760,7 +760,7 @@ class Binder:
                     name = f"Column{counter}"
             t = self.storable(arg.type)
             idx = next((i for i, (n, _) in enumerate(cols) if n == name), None)
-            sql = self.inline(arg.sql, current, node, exprs)
+            sql = self.inline(out_sql(arg), current, node, exprs)
             if idx is None:
                 cols.append((name, t))
                 exprs.append(sql)
@@ -1017,8 +1017,9 @@ class Binder:
             if not -(2**63) <= v < 2**63:
                 self.error(D.bad_literal(str(v), e.span, "a long is a 64-bit signed integer"))
                 return Arg(exp.Null(), KType.LONG, e.span, None)
-            # Kusto's integer literals are 64-bit: 2147483647 + 1 must not overflow
-            return Arg(cast(lit(v), KType.LONG), KType.LONG, e.span, v)
+            # a bare SQL literal (functions may need INTEGER arguments); arithmetic and output
+            # columns make it 64-bit, as Kusto's long literals are
+            return Arg(lit(v), KType.LONG, e.span, v)
         if k == "real":
             return Arg(cast(lit(v), KType.REAL), KType.REAL, e.span, v)
         if k == "bool":
@@ -1331,6 +1332,13 @@ from kustodian.kql.special import SPECIAL_CALLS as _SPECIAL_CALLS  # noqa: E402
 _CASE_INSENSITIVE = {"fromunixtime", "tounixtime"}
 
 _MISSING = object()
+
+
+def out_sql(a: Arg) -> exp.Expression:
+    """The SQL of an output column: an integer literal is typed as Kusto's 64-bit long."""
+    if a.type is KType.LONG and isinstance(a.sql, exp.Literal) and not a.sql.is_string:
+        return cast(a.sql, KType.LONG)
+    return a.sql
 
 
 def _walk_const(value: Any, path: str) -> Any:

@@ -81,7 +81,8 @@ def arithmetic(b: Binder, op: str, left: Arg, right: Arg, span: Any) -> Arg:
             return Arg(fn("int_div", left.sql, right.sql), t, span, _fold(op, left, right, t))
         if op == "%" and t in (KType.INT, KType.LONG):
             return Arg(fn("int_mod", left.sql, right.sql), t, span, _fold(op, left, right, t))
-        sql = _arith(op, left.sql, right.sql)
+        lsql = cast(left.sql, KType.LONG) if t is KType.LONG and op in "+-*" else left.sql
+        sql = _arith(op, lsql, right.sql)  # 64-bit: 2147483647 + 1 must not overflow
         if t is KType.INT and op in "+-*":
             sql = cast(sql, KType.INT)
         return Arg(sql, t, span, _fold(op, left, right, t))
