@@ -45,7 +45,7 @@ NOW_NS = int(NOW.timestamp()) * 1_000_000_000
 DAYS = 30
 TICKS_PER_DAY = 86_400 * 10_000_000
 
-TENANT_ID = "72f988bf-0000-4c1d-9a3e-5b2f6c8d1e01"
+TENANT_ID = "5f2b9c1e-8a4d-4e6b-9c3f-1a2b3c4d5e6f"
 WORKSPACE_ID = "3c1e5a7d-9b2f-4e8a-b6d4-0f1a2c3e4d5f"
 CA_MFA_ID = "5e2a9c41-7d3b-4f6e-a1c8-9b0d2e4f6a13"
 CA_LEGACY_ID = "a7c3e1f9-2b4d-4c6e-8f0a-1d3b5c7e9f24"
@@ -835,10 +835,8 @@ def column_expressions(n: int) -> dict[str, str]:
     }
 
 
-def rows_sql(
-    n: int, seed: int, schema: Sequence[tuple[str, str]], start: int = 0, end: int | None = None
-) -> str:
-    """The `INSERT INTO SigninLogs SELECT ...` that generates rows [start, end) of n."""
+def rows_sql(n: int, seed: int, schema: Sequence[tuple[str, str]]) -> str:
+    """The `INSERT INTO SigninLogs SELECT ...` that generates all n rows."""
     exprs = column_expressions(n)
     names = {name for name, _ in schema}
     unknown = sorted(set(exprs) - names)
@@ -860,7 +858,7 @@ INSERT INTO {TABLE}
 WITH b AS (
   SELECT i,
     {h}
-  FROM range({start}, {n if end is None else end}) r(i)
+  FROM range({n}) r(i)
 ), k AS (
   SELECT *,
     CASE
@@ -976,6 +974,7 @@ def generate(
             "seed": seed,
             "now": NOW.isoformat().replace("+00:00", "Z"),
             "duckdb": duckdb.__version__,
+            "seconds": round(time.perf_counter() - start, 1),
         }
         con.execute(f"COMMENT ON TABLE {TABLE} IS {sql_str(json.dumps(meta))}")
         t = time.perf_counter()
@@ -990,11 +989,11 @@ def generate(
 
 def table_meta(con: Any) -> dict[str, Any]:
     """The generation parameters stored in the table comment ({} if absent)."""
-    row = con.execute(
+    rows = con.execute(
         "SELECT comment FROM duckdb_tables() WHERE table_name = ?", [TABLE]
-    ).fetchone()
+    ).fetchall()
     try:
-        return dict(json.loads(row[0])) if row and row[0] else {}
+        return dict(json.loads(rows[0][0])) if rows and rows[0][0] else {}
     except ValueError:
         return {}
 
@@ -1014,13 +1013,13 @@ def verify(path: Path) -> list[str]:
             problems.append(f"columns differ from the schema: {set(got) ^ set(want)}")
         strings = [n for n, t in schema if t == "string"]
         nulls = " + ".join(f"count(*) FILTER (WHERE {quote(n)} IS NULL)" for n in strings)
-        (null_strings,) = con.execute(f"SELECT {nulls} FROM {TABLE}").fetchone()
+        (null_strings,) = con.execute(f"SELECT {nulls} FROM {TABLE}").fetchall()[0]
         if null_strings:
             problems.append(f"{null_strings} NULL values in string columns")
         (unordered,) = con.execute(
             f"SELECT count(*) FROM (SELECT TimeGenerated < lag(TimeGenerated) OVER () AS bad "
             f"FROM {TABLE}) WHERE bad"
-        ).fetchone()
+        ).fetchall()[0]
         if unordered:
             problems.append(f"{unordered} rows out of TimeGenerated order")
     finally:
@@ -1038,7 +1037,7 @@ def summary(path: Path) -> str:
         (n, users, ips, lo, hi) = con.execute(
             f"SELECT count(*), count(DISTINCT UserPrincipalName), count(DISTINCT IPAddress), "
             f"min(TimeGenerated), max(TimeGenerated) FROM {TABLE}"
-        ).fetchone()
+        ).fetchall()[0]
         lines.append(f"rows={n:,} users={users} ips={ips} time=[{lo} .. {hi}]")
         for col in ("ResultType", "AuthenticationRequirement", "ClientAppUsed"):
             top = con.execute(
@@ -1047,7 +1046,7 @@ def summary(path: Path) -> str:
             lines.append(f"{col}: " + ", ".join(f"{v}={c:,}" for v, c in top))
         (bg,) = con.execute(
             f"SELECT count(*) FROM {TABLE} WHERE UserPrincipalName LIKE 'breakglass%'"
-        ).fetchone()
+        ).fetchall()[0]
         lines.append(f"break-glass rows: {bg}")
         return "\n".join(lines)
     finally:

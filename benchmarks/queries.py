@@ -11,8 +11,8 @@ so in `notes`:
 - `dcount()` is an estimate in Kusto (HyperLogLog); the hand SQL counts exactly. On these
   cardinalities (at most a few thousand) Kusto's estimate is exact or within a percent.
 - `has` matches whole terms, case-insensitively: the hand SQL uses a `\\b` regex.
-- `tostring(dyn.prop)` is "" when the property is missing, SQL's `->>` gives NULL; every row
-  here has the properties read.
+- `tostring(dyn.prop)` is "" when the property is missing, SQL's `json_extract_string` gives
+  NULL; every row here has the properties read.
 """
 
 from __future__ import annotations
@@ -159,13 +159,18 @@ GROUP BY ALL""",
 | extend Country = tostring(LocationDetails.countryOrRegion), City = tostring(LocationDetails.city)
 | summarize SignIns = count(), Users = dcount(UserPrincipalName) by Country, City
 | order by SignIns desc""",
-        sql=f"""SELECT LocationDetails->>'$.countryOrRegion' AS Country, LocationDetails->>'$.city' AS City,
-       count(*) AS SignIns, count(DISTINCT UserPrincipalName) AS Users
-FROM SigninLogs
-WHERE TimeGenerated > {ago(days=7)} AND ResultType = '0'
+        sql=f"""SELECT loc[1] AS Country, loc[2] AS City, count(*) AS SignIns,
+       count(DISTINCT UserPrincipalName) AS Users
+FROM (
+    SELECT json_extract_string(LocationDetails, ['$.countryOrRegion', '$.city']) AS loc,
+           UserPrincipalName
+    FROM SigninLogs
+    WHERE TimeGenerated > {ago(days=7)} AND ResultType = '0'
+)
 GROUP BY ALL
 ORDER BY SignIns DESC""",
-        notes='->> is NULL where Kusto\'s tostring gives ""; every row has both properties',
+        notes='json_extract_string is NULL where Kusto\'s tostring gives ""; every row has '
+        "both properties",
     ),
     Case(
         name="last_success_per_user",
@@ -175,13 +180,17 @@ ORDER BY SignIns DESC""",
 | where TimeGenerated > ago(14d)
 | where ResultType == "0"
 | summarize arg_max(TimeGenerated, IPAddress, AppDisplayName, ClientAppUsed) by UserPrincipalName""",
-        sql=f"""SELECT UserPrincipalName, max(TimeGenerated) AS TimeGenerated,
-       arg_max(IPAddress, TimeGenerated) AS IPAddress,
-       arg_max(AppDisplayName, TimeGenerated) AS AppDisplayName,
-       arg_max(ClientAppUsed, TimeGenerated) AS ClientAppUsed
-FROM SigninLogs
-WHERE TimeGenerated > {ago(days=14)} AND ResultType = '0'
-GROUP BY UserPrincipalName""",
+        sql=f"""SELECT UserPrincipalName, last.TimeGenerated AS TimeGenerated, last.IPAddress AS IPAddress,
+       last.AppDisplayName AS AppDisplayName, last.ClientAppUsed AS ClientAppUsed
+FROM (
+    SELECT UserPrincipalName,
+           arg_max({{'TimeGenerated': TimeGenerated, 'IPAddress': IPAddress,
+                     'AppDisplayName': AppDisplayName, 'ClientAppUsed': ClientAppUsed}},
+                   TimeGenerated) AS last
+    FROM SigninLogs
+    WHERE TimeGenerated > {ago(days=14)} AND ResultType = '0'
+    GROUP BY UserPrincipalName
+)""",
         notes="TimeGenerated is unique in the table, so arg_max has no ties",
     ),
     Case(
@@ -213,12 +222,16 @@ LIMIT 10""",
 | where StepResult has "Fraud"
 | project TimeGenerated, UserPrincipalName, IPAddress, AppDisplayName, AuthMethod, StepResult""",
         sql=f"""SELECT TimeGenerated, UserPrincipalName, IPAddress, AppDisplayName,
-       AuthenticationDetails->>'$[1].authenticationMethod' AS AuthMethod,
-       AuthenticationDetails->>'$[1].authenticationStepResultDetail' AS StepResult
-FROM SigninLogs
-WHERE TimeGenerated > {ago(days=7)} AND ResultType = '500121'
-  AND regexp_matches(AuthenticationDetails->>'$[1].authenticationStepResultDetail',
-                     '(?i)\\bfraud\\b')""",
+       step[1] AS AuthMethod, step[2] AS StepResult
+FROM (
+    SELECT TimeGenerated, UserPrincipalName, IPAddress, AppDisplayName,
+           json_extract_string(AuthenticationDetails, ['$[1].authenticationMethod',
+                                                       '$[1].authenticationStepResultDetail'])
+             AS step
+    FROM SigninLogs
+    WHERE TimeGenerated > {ago(days=7)} AND ResultType = '500121'
+)
+WHERE regexp_matches(step[2], '(?i)\\bfraud\\b')""",
         notes="has as a case-insensitive whole-word regex",
     ),
     Case(

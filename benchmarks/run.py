@@ -68,12 +68,18 @@ def _ensure_src_on_path() -> None:
         sys.path.insert(0, str(SRC))
 
 
+def accepts_now(func: Callable[..., Any]) -> bool:
+    """Whether `func` takes a `now=` keyword (named, or through **kwargs)."""
+    params = inspect.signature(func).parameters.values()
+    return any(p.name == "now" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
 def ours_compiler() -> Callable[[str], tuple[str, Params]]:
     """Our compiler as kql -> (sql, params), with NOW pinned; raises ImportError if absent."""
     _ensure_src_on_path()
     from kustodian.kql import compile as kql_compile  # type: ignore[attr-defined]
 
-    takes_now = "now" in inspect.signature(kql_compile).parameters
+    takes_now = accepts_now(kql_compile)
 
     def compile_one(kql: str) -> tuple[str, Params]:
         if takes_now:
@@ -89,10 +95,23 @@ def ours_compiler() -> Callable[[str], tuple[str, Params]]:
 
 
 def pin_now(params: Params, sql: str) -> None:
-    """Set the query's `now` parameter to NOW (when the compiler has no `now=` keyword)."""
+    """Set the query's `now` parameter to NOW, in the representation the compiler chose.
+
+    Only for a compiler without a `now=` keyword: every parameter whose name contains "now"
+    gets NOW as epoch nanoseconds (int), as a datetime (aware or naive UTC, like the original)
+    or as ISO text; with none such, `$now` in the SQL gets a datetime.
+    """
     keys = [k for k in params if "now" in k.lower()]
     for key in keys:
-        params[key] = NOW
+        old = params[key]
+        if isinstance(old, int):
+            params[key] = data.NOW_NS
+        elif isinstance(old, datetime):
+            params[key] = NOW if old.tzinfo is not None else NOW.replace(tzinfo=None)
+        elif isinstance(old, str):
+            params[key] = NOW.isoformat().replace("+00:00", "Z")
+        else:
+            params[key] = NOW
     if not keys and "$now" in sql:
         params["now"] = NOW
 
@@ -123,32 +142,20 @@ def peer_version() -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def fetch_arrow(cursor: Any) -> Any:
+def fetch_arrow(relation: Any) -> Any:
     """The whole result as a pyarrow Table (the method name varies across DuckDB versions)."""
     for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
-        method = getattr(cursor, name, None)
+        method = getattr(relation, name, None)
         if method is not None:
             result = method()
             read_all = getattr(result, "read_all", None)  # a RecordBatchReader
             return read_all() if read_all is not None else result
-    return cursor.fetchall()
+    return relation.fetchall()
 
 
 def execute(con: Any, sql: str, params: Params) -> Any:
-    """Run one query and fetch its result as Arrow."""
-    return fetch_arrow(con.execute(sql, params) if params else con.execute(sql))
-
-
-def time_query(con: Any, sql: str, params: Params, runs: int, warmup: int) -> list[float]:
-    """Wall times (seconds) of `runs` executions after `warmup` untimed ones."""
-    for _ in range(warmup):
-        execute(con, sql, params)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        execute(con, sql, params)
-        times.append(time.perf_counter() - start)
-    return times
+    """Run one query and fetch its result as Arrow (through a relation: no extra copy)."""
+    return fetch_arrow(con.sql(sql, params=params) if params else con.sql(sql))
 
 
 def fetch_rows(con: Any, sql: str, params: Params) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -236,11 +243,21 @@ def short_error(exc: BaseException) -> str:
 class EngineResult:
     """One engine's outcome on one case."""
 
-    seconds: float | None = None
+    times: list[float] = field(default_factory=list)
     check: str = ""
     error: str | None = None
-    compile_seconds: float | None = None
     sql: str | None = None
+    params: Params = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float | None:
+        """Median time."""
+        return statistics.median(self.times) if self.times else None
+
+    @property
+    def best(self) -> float | None:
+        """Fastest time."""
+        return min(self.times) if self.times else None
 
 
 @dataclass
@@ -254,29 +271,74 @@ class CaseResult:
     peer: EngineResult = field(default_factory=EngineResult)
 
 
-def run_engine(
-    con: Any,
-    compile_one: Callable[[str], tuple[str, Params]] | None,
-    unavailable: str,
-    case: Case,
-    expected: tuple[list[str], list[tuple[Any, ...]]],
-    args: argparse.Namespace,
+def prepare(
+    compile_one: Callable[[str], tuple[str, Params]] | None, unavailable: str, kql: str
 ) -> EngineResult:
-    """Compile, time and check one engine on one case."""
+    """Compile one engine's SQL for a case, or say why not."""
     if compile_one is None:
         return EngineResult(error=unavailable)
     try:
-        start = time.perf_counter()
-        sql, params = compile_one(case.kql)
-        compiled_in = time.perf_counter() - start
+        sql, params = compile_one(kql)
     except Exception as exc:
-        return EngineResult(error="unsupported: " + short_error(exc))
+        return EngineResult(error=compile_failure(exc))
+    return EngineResult(sql=sql, params=params)
+
+
+def compile_failure(exc: BaseException) -> str:
+    """A table cell for a failed compile: a KQL error is 'unsupported', anything else a crash."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & {"KqlError", "KqlSyntaxError", "KqlUnsupportedError", "KqlSchemaError"}:
+        return "unsupported: " + short_error(exc)
+    return "compiler failed: " + short_error(exc)
+
+
+def run_once(con: Any, engine: EngineResult, record: bool) -> None:
+    """Execute an engine's SQL once, recording its time (or its failure)."""
+    start = time.perf_counter()
     try:
-        times = time_query(con, sql, params, args.runs, args.warmup)
-        check = compare(con, sql, params, expected, args.compare_limit)
+        execute(con, engine.sql or "", engine.params)
     except Exception as exc:
-        return EngineResult(error="run failed: " + short_error(exc), sql=sql)
-    return EngineResult(statistics.median(times), check, None, compiled_in, sql)
+        engine.error = "run failed: " + short_error(exc)
+        engine.times.clear()
+        return
+    if record:
+        engine.times.append(time.perf_counter() - start)
+
+
+def run_case(
+    con: Any,
+    case: Case,
+    ours: Callable[[str], tuple[str, Params]] | None,
+    ours_unavailable: str,
+    peer: Callable[[str], tuple[str, Params]] | None,
+    peer_unavailable: str,
+    args: argparse.Namespace,
+) -> CaseResult:
+    """Time the engines on one case, interleaved run by run, then check their answers.
+
+    Interleaving (hand, ours, peer, hand, ours, peer, ...) spreads any other load on the machine
+    over the three alike, so their ratios stay meaningful when absolute times are noisy.
+    """
+    result = CaseResult(case)
+    result.hand = EngineResult(check="reference", sql=case.sql)
+    result.ours = prepare(ours, ours_unavailable, case.kql)
+    result.peer = prepare(peer, peer_unavailable, case.kql)
+    engines = (result.hand, result.ours, result.peer)
+    for run in range(args.warmup + args.runs):
+        for engine in engines:
+            if engine.error is None:
+                run_once(con, engine, record=run >= args.warmup)
+    if result.hand.error is not None:
+        raise RuntimeError(f"hand SQL of {case.name} failed: {result.hand.error}")
+    expected = fetch_rows(con, case.sql, {})
+    result.rows = len(expected[1])
+    for engine in (result.ours, result.peer):
+        if engine.error is None and engine.sql is not None:
+            try:
+                engine.check = compare(con, engine.sql, engine.params, expected, args.compare_limit)
+            except Exception as exc:
+                engine.error = "check failed: " + short_error(exc)
+    return result
 
 
 def run_cases(
@@ -292,14 +354,12 @@ def run_cases(
     results = []
     for case in cases:
         print(f"  {case.name} ...", end="", flush=True)
-        result = CaseResult(case)
-        times = time_query(con, case.sql, {}, args.runs, args.warmup)
-        expected = fetch_rows(con, case.sql, {})
-        result.rows = len(expected[1])
-        result.hand = EngineResult(statistics.median(times), "reference")
-        result.ours = run_engine(con, ours, ours_unavailable, case, expected, args)
-        result.peer = run_engine(con, peer, peer_unavailable, case, expected, args)
-        print(f" hand {ms(result.hand.seconds)} ms", flush=True)
+        result = run_case(con, case, ours, ours_unavailable, peer, peer_unavailable, args)
+        print(
+            f" hand {ms(result.hand.seconds)} ms, ours {ms(result.ours.seconds)} ms, "
+            f"duckdb-kql {ms(result.peer.seconds)} ms",
+            flush=True,
+        )
         results.append(result)
     return results
 
@@ -314,7 +374,9 @@ from datetime import datetime, timezone
 t0 = time.perf_counter()
 from kustodian.kql import compile as c
 t1 = time.perf_counter()
-kw = {"now": datetime(2026, 11, 30, tzinfo=timezone.utc)} if "now" in inspect.signature(c).parameters else {}
+ps = inspect.signature(c).parameters.values()
+takes = any(p.name == "now" or p.kind is inspect.Parameter.VAR_KEYWORD for p in ps)
+kw = {"now": datetime(2026, 11, 30, tzinfo=timezone.utc)} if takes else {}
 c(sys.argv[1], dialect="duckdb", **kw)
 t2 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "compile": t2 - t1}))
@@ -393,7 +455,7 @@ def compile_bench(
     try:
         compile_one(kql)
     except Exception as exc:
-        return CompileResult(error="unsupported: " + short_error(exc))
+        return CompileResult(error=compile_failure(exc))
     result = CompileResult()
     try:
         result.warm = warm_compile(compile_one, kql, args.compile_iters)
@@ -436,11 +498,15 @@ def ratio(a: float | None, b: float | None) -> str:
     return "–" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
 
 
-def engine_cells(result: EngineResult, hand: float | None) -> list[str]:
-    """Time, ratio and check cells for one engine."""
+def engine_cells(result: EngineResult, hand: EngineResult) -> list[str]:
+    """Time (median / min), ratio (of medians, and of minimums) and check cells for one engine."""
     if result.error is not None:
         return ["–", "–", result.error]
-    return [ms(result.seconds), ratio(result.seconds, hand), result.check]
+    return [
+        f"{ms(result.seconds)} / {ms(result.best)}",
+        f"{ratio(result.seconds, hand.seconds)} ({ratio(result.best, hand.best)})",
+        result.check,
+    ]
 
 
 def execution_table(results: Sequence[CaseResult]) -> str:
@@ -454,9 +520,9 @@ def execution_table(results: Sequence[CaseResult]) -> str:
         cells = [
             f"{r.case.group}: {r.case.name}",
             f"{r.rows:,}",
-            ms(r.hand.seconds),
-            *engine_cells(r.ours, r.hand.seconds),
-            *engine_cells(r.peer, r.hand.seconds),
+            f"{ms(r.hand.seconds)} / {ms(r.hand.best)}",
+            *engine_cells(r.ours, r.hand),
+            *engine_cells(r.peer, r.hand),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -496,12 +562,20 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def environment(con: Any, args: argparse.Namespace, table_rows: int) -> list[str]:
+def load_average() -> str:
+    """The 1-minute load average (other work on the machine skews the timings)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
+
+
+def environment(con: Any, args: argparse.Namespace, table_rows: int, load_before: str) -> list[str]:
     """Lines describing the machine and the run."""
     import duckdb
 
     meta = data.table_meta(con)
-    (threads,) = con.execute("SELECT current_setting('threads')").fetchone()
+    (threads,) = con.execute("SELECT current_setting('threads')").fetchall()[0]
     peer = peer_version()
     return [
         f"- machine: `{platform.machine()}`, {cpu_model()}, {os.cpu_count()} cores; "
@@ -510,10 +584,13 @@ def environment(con: Any, args: argparse.Namespace, table_rows: int) -> list[str
         f"duckdb-kql {peer or 'not installed'}",
         f"- data: `{args.db.name}`, {table_rows:,} rows of SigninLogs "
         f"(data.py v{meta.get('version', '?')}, seed {meta.get('seed', '?')}, "
-        f"made with duckdb {meta.get('duckdb', '?')}); NOW = {NOW.isoformat()}",
-        f"- timing: median of {args.runs} runs after {args.warmup} warm-up, "
-        f"execute + fetch as Arrow; compile: cold = median of {args.cold_spawns} fresh "
+        f"made in {meta.get('seconds', '?')} s with duckdb {meta.get('duckdb', '?')}); "
+        f"NOW = {NOW.isoformat()}",
+        f"- timing: median / min of {args.runs} runs after {args.warmup} warm-up, engines "
+        f"interleaved run by run, execute + fetch as Arrow; ratios of medians (of mins); compile: cold = median of {args.cold_spawns} fresh "
         f"interpreters, warm = median of {args.compile_iters} variants",
+        f"- load average (1 min) before / after: {load_before} / {load_average()} "
+        f"(on {os.cpu_count()} cores; above ~0.5 before means other work was running)",
     ]
 
 
@@ -523,7 +600,9 @@ def report(
     compiles: Sequence[tuple[str, int, CompileResult, CompileResult]],
 ) -> str:
     """The whole markdown report (without the dated heading)."""
-    parts = ["\n".join(env_lines), "", "### Execution", "", execution_table(results)]
+    parts = ["\n".join(env_lines)]
+    if results:
+        parts += ["", "### Execution", "", execution_table(results)]
     notes = [f"- `{r.case.name}`: {r.case.notes}" for r in results if r.case.notes]
     if notes:
         parts += ["", "Notes on the hand SQL:", "", *notes]
@@ -566,6 +645,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--compile-iters", type=int, default=50)
     parser.add_argument("--cold-spawns", type=int, default=3)
     parser.add_argument("--no-compile", action="store_true", help="skip compile timings")
+    parser.add_argument("--no-exec", action="store_true", help="skip execution timings")
     parser.add_argument("--no-peer", action="store_true", help="skip duckdb-kql")
     parser.add_argument("--sentinel-queries", type=Path, default=DEFAULT_SENTINEL)
     parser.add_argument("--write", action="store_true", help=f"append to {RESULTS_MD.name}")
@@ -604,7 +684,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     con.execute("SET TimeZone = 'UTC'")
     if args.threads:
         con.execute(f"SET threads = {int(args.threads)}")
-    (table_rows,) = con.execute(f"SELECT count(*) FROM {data.TABLE}").fetchone()
+    (table_rows,) = con.execute(f"SELECT count(*) FROM {data.TABLE}").fetchall()[0]
+    load_before = load_average()
 
     ours: Callable[[str], tuple[str, Params]] | None = None
     ours_unavailable = ""
@@ -620,8 +701,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ImportError:
             peer_unavailable = "not installed (pip install duckdb-kql)"
 
-    print(f"{len(cases)} cases on {table_rows:,} rows ({args.db})", flush=True)
-    results = run_cases(con, cases, ours, ours_unavailable, peer, peer_unavailable, args)
+    results: list[CaseResult] = []
+    if not args.no_exec:
+        print(f"{len(cases)} cases on {table_rows:,} rows ({args.db})", flush=True)
+        results = run_cases(con, cases, ours, ours_unavailable, peer, peer_unavailable, args)
     if args.show_sql:
         for r in results:
             for label, res in (("ours", r.ours), ("duckdb-kql", r.peer)):
@@ -645,7 +728,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     compile_bench(name, kql, peer, peer_unavailable, COLD_PEER, peer_argv, args),
                 )
             )
-    body = report(environment(con, args, table_rows), results, compiles)
+    body = report(environment(con, args, table_rows, load_before), results, compiles)
     con.close()
     print()
     print(body)
