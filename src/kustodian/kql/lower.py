@@ -177,6 +177,21 @@ class Lowerer:
 
     def build_Project(self, node: P.Project) -> exp.Select:
         src = self.relation(node.input)
+        n = len(node.input.schema)
+        if (
+            len(node.schema) >= n
+            and node.ordered == node.input.ordered
+            and all(
+                isinstance(e, exp.Column) and not e.table and e.name == c.sql == o.sql
+                for e, c, o in zip(node.exprs, node.input.schema, node.schema)
+            )
+        ):
+            # an extend that only adds columns: SELECT *, new ones
+            extra = [
+                exp.alias_(self.expr(e), c.sql, quoted=True)
+                for e, c in zip(node.exprs[n:], node.schema[n:])
+            ]
+            return exp.select(exp.Star(), *extra).from_(self.table(src), copy=False)
         items: list[exp.Expression] = [
             exp.alias_(self.expr(e), c.sql, quoted=True) for e, c in zip(node.exprs, node.schema)
         ]

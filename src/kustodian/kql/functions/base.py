@@ -13,7 +13,7 @@ from typing import Any
 from sqlglot import exp
 
 from kustodian.kql.diagnostics import Diagnostic, Span
-from kustodian.kql.sqlnodes import cast, fn, lit
+from kustodian.kql.sqlnodes import KqlFn, cast, fn, lit
 from kustodian.kql.types import KType
 
 NOT_CONST: Any = object()  # the `const` of an argument whose value is not known at compile time
@@ -176,6 +176,10 @@ def to_string(a: Arg) -> exp.Expression:
         return a.sql
     if a.is_const and a.const is None:
         return lit("")
+    if t is KType.DYNAMIC and isinstance(a.sql, KqlFn) and a.sql.this == "json_extract":
+        # tostring(d.a.b): read the path's text directly instead of extracting then converting
+        base, path = a.sql.expressions
+        return exp.Coalesce(this=fn("json_extract_text", base, path), expressions=[lit("")])
     op = {
         KType.DYNAMIC: "dynamic_to_string",
         KType.DATETIME: "datetime_to_string",

@@ -42,8 +42,7 @@ T("long_to_int", "TRY_CAST({0} AS INTEGER)", "CAST({0} AS INT)")
 # text forms (tostring)
 T(
     "dynamic_to_string",
-    "CASE json_type({0}) WHEN 'VARCHAR' THEN json_extract_string({0}, '$') WHEN 'NULL' THEN NULL "
-    "ELSE CAST({0} AS VARCHAR) END",
+    "json_extract_string({0}, '$')",  # a string's text unquoted, null for null, else JSON text
     "{0}",
 )
 T(
@@ -132,6 +131,7 @@ T("string_to_guid", "TRY_CAST({0} AS UUID)", "{0}")
 T("to_json", "to_json({0})", "to_json({0})")
 T("json_literal", "json({0})", "{0}")
 T("json_extract", "json_extract({0}, {1})", "get_json_object({0}, {1})")
+T("json_extract_text", "json_extract_string({0}, {1})", "get_json_object({0}, {1})")
 T(
     "json_index",
     lambda a: (
@@ -292,7 +292,8 @@ def _parse_json(ctx: Ctx, args: list[Arg]) -> exp.Expression:
     return fn("parse_json", a.sql)
 
 
-T("parse_json", "CASE WHEN json_valid({0}) THEN json({0}) ELSE to_json({0}) END", "{0}")
+# one parse: text that is not JSON becomes a dynamic string, as Kusto's parse_json does
+T("parse_json", "COALESCE(TRY_CAST({0} AS JSON), to_json({0}))", "{0}")
 add(
     FunctionSpec(
         "parse_json",

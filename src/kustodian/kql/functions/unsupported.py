@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fnmatch import fnmatch
 
-GEO = "geospatial functions need an S2/H3 geometry library; not in scope for identity logs yet"
 GRAPH = "graph semantics (make-graph) are not implemented"
 
 
@@ -18,7 +17,6 @@ def unsupported_reason(name: str) -> str | None:
 
 
 UNSUPPORTED_FUNCTIONS: dict[str, str] = {
-    "geo_*": GEO,
     "all": GRAPH,
     "any": "as a graph function; `any()` the aggregate is supported (alias of take_any)",
     "inner_nodes": GRAPH,
