@@ -430,3 +430,37 @@ add(FunctionSpec("percentiles", 2, None, _same, _declared_only, aggregate=True))
 T("arg_max", "arg_max({0}, {1})", "max_by({0}, {1})")
 T("first_value", "first({0})", "first({0})")
 T("arg_min", "arg_min({0}, {1})", "min_by({0}, {1})")
+
+
+# bitwise and covariance aggregates
+for _name, _op, _duck, _spark in [
+    ("binary_all_and", "bit_and", "bit_and({0})", "bit_and({0})"),
+    ("binary_all_or", "bit_or", "bit_or({0})", "bit_or({0})"),
+    ("binary_all_xor", "bit_xor", "bit_xor({0})", "bit_xor({0})"),
+]:
+    T(_op, _duck, _spark)
+    add(
+        FunctionSpec(
+            _name,
+            1,
+            1,
+            KType.LONG,
+            lambda c, a, _op=_op: agg(_op, cast(a[0].sql, KType.LONG)),
+            aggregate=True,
+            prefix=_name,
+        )
+    )
+
+for _name, _op in [("covariance", "covar_samp"), ("covariancep", "covar_pop")]:
+    T(_op, f"{_op}({{0}}, {{1}})", f"{_op}({{0}}, {{1}})")
+
+    def _covar(ctx: Ctx, a: list[Arg], _op: str = _op) -> exp.Expression:
+        return agg(_op, cast(a[0].sql, KType.REAL), cast(a[1].sql, KType.REAL))
+
+    def _covar_if(ctx: Ctx, a: list[Arg], _op: str = _op) -> exp.Expression:
+        return _filtered(agg(_op, cast(a[0].sql, KType.REAL), cast(a[1].sql, KType.REAL)), a[2])
+
+    add(FunctionSpec(_name, 2, 2, KType.REAL, _covar, aggregate=True, prefix=_name))
+    add(
+        FunctionSpec(_name + "if", 3, 3, KType.REAL, _covar_if, aggregate=True, prefix=_name + "if")
+    )

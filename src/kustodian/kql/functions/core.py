@@ -463,3 +463,66 @@ add(
         lambda c, a: exp.Not(this=exp.Paren(this=to_type(a[0], KType.BOOL))),
     )
 )
+
+
+# ------------------------------------------------------------------ small utilities
+T("new_guid", "uuid()", "uuid()")
+add(
+    FunctionSpec(
+        "new_guid", 0, 0, KType.GUID, lambda c, a: fn("new_guid"), note="a new random guid per row"
+    )
+)
+
+_GETTYPE = {
+    KType.BOOL: "bool",
+    KType.INT: "int",
+    KType.LONG: "long",
+    KType.REAL: "real",
+    KType.DECIMAL: "decimal",
+    KType.STRING: "string",
+    KType.DATETIME: "datetime",
+    KType.TIMESPAN: "timespan",
+    KType.GUID: "guid",
+}
+T(
+    "dynamic_type_name",
+    "CASE json_type({0}) WHEN 'OBJECT' THEN 'dictionary' WHEN 'ARRAY' THEN 'array' "
+    "WHEN 'VARCHAR' THEN 'string' WHEN 'DOUBLE' THEN 'real' WHEN 'BOOLEAN' THEN 'bool' "
+    "WHEN 'NULL' THEN 'null' ELSE 'long' END",
+)
+
+
+def _gettype(ctx: Ctx, args: list[Arg]) -> exp.Expression:
+    a = args[0]
+    if a.type is KType.DYNAMIC:
+        return exp.Coalesce(this=fn("dynamic_type_name", a.sql), expressions=[lit("null")])
+    return lit(_GETTYPE.get(a.type, "null"))
+
+
+add(FunctionSpec("gettype", 1, 1, KType.STRING, _gettype))
+
+
+def _around(ctx: Ctx, args: list[Arg]) -> exp.Expression:
+    value, center, delta = args
+    if value.type is KType.DATETIME:
+        lo = fn(
+            "from_epoch_ns",
+            exp.Sub(
+                this=epoch_ns(center.sql),
+                expression=exp.Mul(this=cast(delta.sql, KType.LONG), expression=lit(100)),
+            ),
+        )
+        hi = fn(
+            "from_epoch_ns",
+            exp.Add(
+                this=epoch_ns(center.sql),
+                expression=exp.Mul(this=cast(delta.sql, KType.LONG), expression=lit(100)),
+            ),
+        )
+    else:
+        lo = exp.Sub(this=center.sql, expression=delta.sql)
+        hi = exp.Add(this=center.sql, expression=delta.sql)
+    return exp.Between(this=value.sql, low=lo, high=hi)
+
+
+add(FunctionSpec("around", 3, 3, KType.BOOL, _around))

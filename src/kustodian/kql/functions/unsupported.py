@@ -52,4 +52,12 @@ UNSUPPORTED_FUNCTIONS: dict[str, str] = {
     "geo_info_from_ip_address": "needs a GeoIP database",
     "ai_embed_text": "calls an external service",
     "toscalar": "",  # a special form, documented with the operators
+    "assert": "query-time assertions are not implemented",
+    "buildschema": "schema inference over dynamic values is not implemented",
+    "cursor_current": "database cursors are not implemented",
+    "row_window_session": "sessions need a sequential scan over the rows; not implemented",
+    "row_rank_min": "not implemented yet",
+    "row_rank_dense": "not implemented yet",
+    "percentilesw": "weighted percentiles are not implemented yet",
+    "percentilesw_array": "weighted percentiles are not implemented yet",
 }
