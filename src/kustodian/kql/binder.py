@@ -61,13 +61,20 @@ class Lambda:
 
 
 @dataclass
+class Deferred:
+    """A tabular let that could not be bound: its diagnostics, reported where it is used."""
+
+    diagnostics: list[Diagnostic]
+
+
+@dataclass
 class Env:
     """Let-bound names: scalars (Arg), tables (plan nodes) and functions (Lambda)."""
 
-    values: dict[str, Arg | P.Node | Lambda] = field(default_factory=dict)
+    values: dict[str, Arg | P.Node | Lambda | Deferred] = field(default_factory=dict)
     parent: Env | None = None
 
-    def lookup(self, name: str) -> Arg | P.Node | Lambda | None:
+    def lookup(self, name: str) -> Arg | P.Node | Lambda | Deferred | None:
         env: Env | None = self
         while env is not None:
             if name in env.values:
@@ -217,7 +224,7 @@ class Binder:
             env.values[stmt.name] = Lambda(value, env, stmt.name)
             return
         if isinstance(value, S.TabularExpr):
-            env.values[stmt.name] = self.bind_tabular(value.query, env)
+            self.bind_deferred(stmt.name, env, lambda: self.bind_tabular(value.query, env))
             return
         if (
             isinstance(value, S.Name)
@@ -227,12 +234,21 @@ class Binder:
             env.values[stmt.name] = self.bind_tabular(S.TableRef(value.span, value.name), env)
             return
         if isinstance(value, S.Call) and self._is_tabular_call(value, env):
-            env.values[stmt.name] = self.bind_tabular(
-                S.TableCall(value.span, value.name, value.args), env
-            )
+            call = S.TableCall(value.span, value.name, value.args)
+            self.bind_deferred(stmt.name, env, lambda: self.bind_tabular(call, env))
             return
         arg = self.bind_expr(value, RowScope(None), env)
         env.values[stmt.name] = arg
+
+    def bind_deferred(self, name: str, env: Env, bind: Callable[[], P.Node]) -> None:
+        """Bind a tabular let. Kusto evaluates lets lazily: one that cannot bind (a missing
+        table) is an error only where it is used, and a fuzzy union may skip it."""
+        before = len(self.diagnostics)
+        try:
+            env.values[name] = bind()
+        except BindAbort:
+            env.values[name] = Deferred(self.diagnostics[before:])
+            del self.diagnostics[before:]
 
     def _is_table_name(self, name: str) -> bool:
         return self.catalog.get(name) is not None
@@ -298,6 +314,9 @@ class Binder:
 
     def bind_table_ref(self, t: S.TableRef, env: Env) -> P.Node:
         bound = env.lookup(t.name)
+        if isinstance(bound, Deferred):
+            self.diagnostics.extend(bound.diagnostics)
+            raise BindAbort()
         if isinstance(bound, P.Node):
             node: P.Node = bound
             return node

@@ -402,10 +402,13 @@ def op_UnionOp(self: Binder, node: P.Node | None, op: S.UnionOp, env: Env) -> P.
             inputs.extend((n, self.scan(n)) for n in matched)
             continue
         if isinstance(t, S.TableRef):
-            if op.isfuzzy and self.catalog.get(t.name) is None and env.lookup(t.name) is None:
-                continue
+            bound_let = env.lookup(t.name)
+            missing = bound_let is None and self.catalog.get(t.name) is None
+            if op.isfuzzy and (missing or type(bound_let).__name__ == "Deferred"):
+                continue  # isfuzzy skips a table that does not exist
             inputs.append((t.name, self.bind_table_ref(t, env)))
             continue
+        errors_before = len(self.diagnostics)
         try:
             bound = self.bind_tabular(t, env)
             name = t.name if isinstance(t, S.TableCall) else f"union_arg{len(inputs)}"
@@ -413,6 +416,8 @@ def op_UnionOp(self: Binder, node: P.Node | None, op: S.UnionOp, env: Env) -> P.
         except Exception:
             if not op.isfuzzy:
                 raise
+            # isfuzzy: a leg that cannot be resolved (a missing table) is left out
+            del self.diagnostics[errors_before:]
     if not inputs:
         raise self.fatal(D.syntax("union has no table to read", op.span))
     kind = (op.kind or "outer").lower()

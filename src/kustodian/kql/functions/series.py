@@ -1254,6 +1254,38 @@ _udf("series_seasonal_udf", _seasonal, ["JSON", "BIGINT"], "JSON")
 _udf("series_decompose_udf", _decompose, ["JSON", "BIGINT", "VARCHAR", "BIGINT", "DOUBLE"], "JSON")
 
 
+def _decompose_anomalies(
+    text: str | None,
+    threshold: float | None,
+    seasonality: int | None,
+    trend: str | None,
+    test_points: int | None,
+    method: str | None,
+    seasonality_threshold: float | None,
+) -> str | None:
+    """Kusto's series_decompose_anomalies: decompose, then score the residual with Tukey's
+    fences; a point whose score passes the threshold is flagged +1 (spike) or -1 (dip)."""
+    parts = _decompose(text, seasonality, trend or "linefit", test_points, seasonality_threshold)
+    loaded = json.loads(parts) if parts is not None else None
+    if not isinstance(loaded, dict):
+        return None
+    residual = loaded["residual"]
+    scores = _load(_outliers(_dump(residual), method or "ctukey", None, None, None))
+    if not isinstance(scores, list):
+        return None
+    limit = 1.5 if threshold is None else threshold
+    flags = [0 if s is None or abs(s) <= limit else (1 if s > 0 else -1) for s in scores]
+    return _dump({"ad_flag": flags, "ad_score": scores, "baseline": loaded["baseline"]})
+
+
+_udf(
+    "series_decompose_anomalies_udf",
+    _decompose_anomalies,
+    ["JSON", "DOUBLE", "BIGINT", "VARCHAR", "BIGINT", "VARCHAR", "DOUBLE"],
+    "JSON",
+)
+
+
 def _seasonal_lower(ctx: Ctx, args: list[Arg]) -> exp.Expression:
     if not _series_ok(ctx, args[0]):
         return exp.Null()
@@ -1323,6 +1355,25 @@ def _decompose_bag(ctx: Ctx, args: list[Arg]) -> exp.Expression:
         args[2].sql if len(args) > 2 else lit("avg"),
         _long(args[3] if len(args) > 3 else None, 0),
         _real(args[4] if len(args) > 4 else None, 0.6),
+    )
+
+
+def _anomalies_bag(ctx: Ctx, args: list[Arg]) -> exp.Expression:
+    if not _series_ok(ctx, args[0]):
+        return exp.Null()
+
+    def opt(i: int, default: exp.Expression) -> exp.Expression:
+        return args[i].sql if len(args) > i else default
+
+    return fn(
+        "series_decompose_anomalies_udf",
+        _json(args[0]),
+        _real(args[1] if len(args) > 1 else None, 1.5),
+        _long(args[2] if len(args) > 2 else None, -1),
+        opt(3, lit("linefit")),
+        _long(args[4] if len(args) > 4 else None, 0),
+        opt(5, lit("ctukey")),
+        _real(args[6] if len(args) > 6 else None, 0.6),
     )
 
 
@@ -1412,6 +1463,14 @@ _SEVERAL: dict[str, tuple[tuple[int, int], Lowering, tuple[Column, ...], str, st
         _cols(("periods", DYN), ("scores", DYN)),
         "partial",
         "scores are overlap-corrected autocorrelations, not Kusto's undocumented score",
+    ),
+    "series_decompose_anomalies": (
+        (1, 7),
+        _anomalies_bag,
+        (("ad_flag", "ad_flag", DYN), ("ad_score", "ad_score", DYN), ("baseline", "baseline", DYN)),
+        "partial",
+        "series_decompose's baseline, then Tukey scores of the residual (ctukey 10/90 by "
+        "default); Kusto's exact scores may differ",
     ),
     "series_decompose": (
         (1, 5),
