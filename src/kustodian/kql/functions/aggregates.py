@@ -439,17 +439,11 @@ for _name, _op, _duck, _spark in [
     ("binary_all_xor", "bit_xor", "bit_xor({0})", "bit_xor({0})"),
 ]:
     T(_op, _duck, _spark)
-    add(
-        FunctionSpec(
-            _name,
-            1,
-            1,
-            KType.LONG,
-            lambda c, a, _op=_op: agg(_op, cast(a[0].sql, KType.LONG)),
-            aggregate=True,
-            prefix=_name,
-        )
-    )
+
+    def _bits(ctx: Ctx, a: list[Arg], _op: str = _op) -> exp.Expression:
+        return agg(_op, cast(a[0].sql, KType.LONG))
+
+    add(FunctionSpec(_name, 1, 1, KType.LONG, _bits, aggregate=True, prefix=_name))
 
 for _name, _op in [("covariance", "covar_samp"), ("covariancep", "covar_pop")]:
     T(_op, f"{_op}({{0}}, {{1}})", f"{_op}({{0}}, {{1}})")
