@@ -748,6 +748,12 @@ class Binder:
         declared: set[str] = set()
         cols: list[tuple[str, KType]] = [(c.name, c.type) for c in node.schema]
         exprs: list[exp.Expression] = [col(c.sql) for c in node.schema]
+        base = node
+        if _fusable(node):
+            # extend after extend (or project): one SELECT over the earlier input, so that a
+            # later item sees how an earlier column was made (parse_json(s).a reads s once)
+            assert isinstance(node, P.Project)
+            base, exprs = node.input, list(node.exprs)
         current = node
         counter = 0
         for a in op.items:
@@ -755,7 +761,7 @@ class Binder:
             multi = self.bind_multi(a, scope, env)
             if multi is not None:
                 for mname, mtype, msql in multi:
-                    sql = self.inline(msql, current, node, exprs)
+                    sql = self.inline(msql, current, base, exprs)
                     idx = next((i for i, (n, _) in enumerate(cols) if n == mname), None)
                     if idx is None:
                         cols.append((mname, mtype))
@@ -763,7 +769,7 @@ class Binder:
                     else:
                         cols[idx] = (mname, mtype)
                         exprs[idx] = sql
-                current = P.Project(make_schema(cols), node, tuple(exprs))
+                current = P.Project(make_schema(cols), base, tuple(exprs))
                 continue
             arg = self.bind_expr(a.expr, scope, env)
             name = a.name or self.derived_name(a.expr, arg)
@@ -779,14 +785,14 @@ class Binder:
                     name = f"Column{counter}"
             t = self.storable(arg.type)
             idx = next((i for i, (n, _) in enumerate(cols) if n == name), None)
-            sql = self.inline(out_sql(arg), current, node, exprs)
+            sql = self.inline(out_sql(arg), current, base, exprs)
             if idx is None:
                 cols.append((name, t))
                 exprs.append(sql)
             else:
                 cols[idx] = (name, t)
                 exprs[idx] = sql
-            current = P.Project(make_schema(cols), node, tuple(exprs))
+            current = P.Project(make_schema(cols), base, tuple(exprs))
         return current
 
     def inline(
@@ -1224,7 +1230,12 @@ class Binder:
                 value = _walk_const(base.const, const_path)
                 if value is not _MISSING:
                     return Arg(dynamic_of(value), KType.DYNAMIC, span, value)
-            sql = fn("json_extract", sql, lit(const_path))
+            if isinstance(sql, KqlFn) and sql.this == "parse_json":
+                # parse_json(s).a.b reads the path from the text in one parse; text that is
+                # not JSON gives null, as the property of a dynamic string does
+                sql = fn("json_extract_lenient", sql.expressions[0], lit(const_path))
+            else:
+                sql = fn("json_extract", sql, lit(const_path))
         return Arg(sql, KType.DYNAMIC, span, NOT_CONST)
 
     # -- operators
@@ -1351,6 +1362,16 @@ from kustodian.kql.special import SPECIAL_CALLS as _SPECIAL_CALLS  # noqa: E402
 _CASE_INSENSITIVE = {"fromunixtime", "tounixtime"}
 
 _MISSING = object()
+
+
+def _fusable(node: P.Node) -> bool:
+    """A projection a following extend may be merged into: plain scalar expressions only
+    (no window functions, which depend on the rows around; no sub-queries to duplicate)."""
+    if not isinstance(node, P.Project) or not node.keep_order:
+        return False
+    return not any(
+        isinstance(n, exp.Window | PlanRef | exp.AggFunc) for e in node.exprs for n in e.walk()
+    )
 
 
 def out_sql(a: Arg) -> exp.Expression:

@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from kustodian.kql import plan as P
 from kustodian.kql.binder import PlanRef
-from kustodian.kql.sqlnodes import agg, col, fn, lit, sql_type
+from kustodian.kql.sqlnodes import KqlFn, agg, col, fn, lit, sql_type
 
 
 class Lowerer:
@@ -22,7 +22,15 @@ class Lowerer:
     # -------------------------------------------------------------- entry point
     def lower_root(self, root: P.Node) -> exp.Select:
         name = self.relation(root)
-        sel = exp.select(*[self.out(c) for c in root.schema]).from_(self.table(name), copy=False)
+        # the result columns carry their Kusto names when SQL can hold them (unique ignoring case)
+        kusto_names = len({c.name.lower() for c in root.schema}) == len(root.schema)
+        items = [
+            exp.alias_(self.out(c), c.name, quoted=True)
+            if kusto_names and c.name != c.sql
+            else self.out(c)
+            for c in root.schema
+        ]
+        sel = exp.select(*items).from_(self.table(name), copy=False)
         if root.ordered:
             sel = sel.order_by(exp.Ordered(this=col(P.ORD)), copy=False)
         if self.ctes:
@@ -65,7 +73,9 @@ class Lowerer:
         return [exp.Star()]
 
     def expr(self, e: exp.Expression) -> exp.Expression:
-        """Replace sub-plans inside an expression by SQL sub-queries."""
+        """Replace sub-plans inside an expression by SQL sub-queries, and read JSON paths of
+        parse_json(text) from the text itself (one parse instead of two)."""
+        e = _path_of_parsed_text(e)
         if not any(isinstance(n, PlanRef) for n in e.walk()):
             return e
 
@@ -489,6 +499,25 @@ class Lowerer:
                 )
             )
         return exp.select(*items).from_(self.table(src), copy=False)
+
+
+_LENIENT = {
+    "json_extract": "json_extract_lenient",
+    "json_extract_text": "json_extract_text_lenient",
+}
+
+
+def _path_of_parsed_text(e: exp.Expression) -> exp.Expression:
+    def rewrite(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, KqlFn) and n.this in _LENIENT:
+            base, path = n.expressions
+            if isinstance(base, KqlFn) and base.this == "parse_json":
+                return fn(_LENIENT[n.this], base.expressions[0].copy(), path.copy())
+        return n
+
+    if not any(isinstance(n, KqlFn) and n.this in _LENIENT for n in e.walk()):
+        return e
+    return e.transform(rewrite, copy=True)
 
 
 def lower(root: P.Node) -> exp.Select:

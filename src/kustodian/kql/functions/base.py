@@ -169,6 +169,12 @@ def widest_numeric(args: list[Arg]) -> KType:
     return KType.LONG if t is KType.NULL else t
 
 
+_PATH_TEXT = {
+    "json_extract": "json_extract_text",
+    "json_extract_lenient": "json_extract_text_lenient",
+}
+
+
 def to_string(a: Arg) -> exp.Expression:
     """Kusto's tostring(): never null ("" instead); datetimes and timespans in Kusto's text."""
     t = a.type
@@ -176,10 +182,11 @@ def to_string(a: Arg) -> exp.Expression:
         return a.sql
     if a.is_const and a.const is None:
         return lit("")
-    if t is KType.DYNAMIC and isinstance(a.sql, KqlFn) and a.sql.this == "json_extract":
+    if t is KType.DYNAMIC and isinstance(a.sql, KqlFn) and a.sql.this in _PATH_TEXT:
         # tostring(d.a.b): read the path's text directly instead of extracting then converting
         base, path = a.sql.expressions
-        return exp.Coalesce(this=fn("json_extract_text", base, path), expressions=[lit("")])
+        op = _PATH_TEXT[a.sql.this]
+        return exp.Coalesce(this=fn(op, base, path), expressions=[lit("")])
     op = {
         KType.DYNAMIC: "dynamic_to_string",
         KType.DATETIME: "datetime_to_string",

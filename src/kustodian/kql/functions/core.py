@@ -132,6 +132,8 @@ T("to_json", "to_json({0})", "to_json({0})")
 T("json_literal", "json({0})", "{0}")
 T("json_extract", "json_extract({0}, {1})", "get_json_object({0}, {1})")
 T("json_extract_text", "json_extract_string({0}, {1})", "get_json_object({0}, {1})")
+T("json_extract_lenient", "TRY(json_extract({0}, {1}))", "get_json_object({0}, {1})")
+T("json_extract_text_lenient", "TRY(json_extract_string({0}, {1}))", "get_json_object({0}, {1})")
 T(
     "json_index",
     lambda a: (
