@@ -348,7 +348,14 @@ def test_compile_returns_sql_params_and_columns(ws: Workspace) -> None:
     c = compile(SUMMARY, now=NOW)
     assert isinstance(c, CompiledQuery)
     assert 'FROM "SigninLogs"' in c.sql and "COUNT(*)" in c.sql
-    assert c.params == {"kql_now": NOW_NS}
+    # the instant is written into the SQL (so DuckDB prunes by time), unless asked to keep it
+    # a parameter for SQL reused across instants
+    assert c.params == {} and str(NOW_NS) in c.sql
+    reusable = compile(SUMMARY, now=NOW, inline_now=False)
+    assert reusable.params == {"kql_now": NOW_NS} and str(NOW_NS) not in reusable.sql
+    assert ws.engine.execute(reusable.sql, reusable.params).fetchall() == [
+        ("recent@contoso.com", 1)
+    ]
     assert c.columns == [("UserPrincipalName", KType.STRING), ("n", KType.LONG)]
     assert [(n, t.value) for n, t in c.columns] == [("UserPrincipalName", "string"), ("n", "long")]
     assert c.render is None
@@ -380,7 +387,7 @@ def test_compile_spark() -> None:
     assert (duck.dialect, spark.dialect) == ("duckdb", "spark")
     assert "FROM `SigninLogs`" in spark.sql and spark.sql != duck.sql
     assert spark.columns == duck.columns
-    assert spark.params == {"kql_now": NOW_NS}
+    assert spark.params == {} and str(NOW_NS) in spark.sql
     assert sqlglot.parse_one(spark.sql, read="spark").find(sqlglot.exp.Select) is not None
 
 

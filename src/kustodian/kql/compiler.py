@@ -14,6 +14,7 @@ from kustodian.kql.generate import generate
 from kustodian.kql.lower import lower
 from kustodian.kql.parser import parse
 from kustodian.kql.plan import Node
+from kustodian.kql.sqlnodes import KqlFn, fn, lit
 from kustodian.kql.types import KType
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -56,6 +57,7 @@ def compile_all(
     parameters: dict[str, Any] | None = None,
     pretty: bool = False,
     run_sql: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]] | None = None,
+    inline_now: bool = True,
 ) -> list[CompiledQuery]:
     """Compile every tabular statement of a query.
 
@@ -70,6 +72,9 @@ def compile_all(
         parameters: values for `declare query_parameters`.
         run_sql: runs trusted SQL on the data; operators whose output columns depend on the
             data (`evaluate bag_unpack`) use it to look at the data while binding.
+        inline_now: write the query's instant into the SQL as a constant, so that the engine
+            folds `ago()` bounds and prunes by time (zone maps); False keeps it the `kql_now`
+            parameter, for SQL reused across instants.
 
     Raises:
         KqlError: with every diagnostic, when the query has an error.
@@ -87,7 +92,10 @@ def compile_all(
         raise KqlError(binder.diagnostics, query)
     out: list[CompiledQuery] = []
     for p in plans:
-        sql = generate(lower(p.root), dialect, pretty=pretty)
+        tree = lower(p.root)
+        if inline_now:
+            tree = _inline_now(tree, now_ns)
+        sql = generate(tree, dialect, pretty=pretty)
         params = {"kql_now": now_ns} if "kql_now" in sql else {}
         cols = [(c.name, c.type) for c in p.root.schema]
         out.append(CompiledQuery(sql, params, cols, p.render, dialect))
@@ -115,6 +123,17 @@ def _probe(
         return run_sql(sql, {"kql_now": now_ns} if "kql_now" in sql else {})
 
     return probe
+
+
+def _inline_now(tree: Any, now_ns: int) -> Any:
+    def swap(n: Any) -> Any:
+        if isinstance(n, KqlFn) and n.this == "now_ns":
+            return lit(now_ns)
+        if isinstance(n, KqlFn) and n.this == "now":
+            return fn("datetime_literal", lit(now_ns))
+        return n
+
+    return tree.transform(swap, copy=False)
 
 
 def _time_range(
