@@ -467,11 +467,18 @@ def _has_any(b: Binder, e: S.InList, left: Arg, items: list[Arg], all_: bool, ne
             else:
                 parts.append(fn("has_dynamic", hay, to_string(a), lit("has"), lit(False)))
     else:
-        parts = [
-            has_regex(hay, _canonical_text(a.const), "has", False)
-            for a in flat
-            if a.const is not None
-        ]
+        terms = [_canonical_text(a.const) for a in flat if a.const is not None]
+        if (
+            not all_
+            and len(terms) > 1
+            and all(t and t[0].isalnum() and t[-1].isalnum() for t in terms)
+        ):
+            # one regex with the terms as alternatives: one pass over the text, not one per term
+            alternatives = "|".join(re.escape(t) for t in terms)
+            pattern = f"(?i)(^|[^{_TERM}])({alternatives})($|[^{_TERM}])"
+            match = exp.RegexpLike(this=hay, expression=lit(pattern))
+            return _bool(exp.Not(this=match) if negated else match, e.span)
+        parts = [has_regex(hay, t, "has", False) for t in terms]
     if not parts:
         sql: exp.Expression = exp.false()
     elif all_:
