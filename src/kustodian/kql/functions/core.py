@@ -207,82 +207,27 @@ T("struct_get", "struct_extract({0}, {1})", lambda a: f"{a[0]}.{a[1].strip(chr(3
 # ------------------------------------------------------------------ conversion functions
 
 
-def _convert(t: KType) -> FunctionSpec:
+def _convert(t: KType, name: str, aliases: tuple[str, ...] = ()) -> FunctionSpec:
+    """A to*() conversion: Kusto's semantics of converting to `t`, named after its argument."""
+
     def lower(ctx: Ctx, args: list[Arg]) -> exp.Expression:
         return to_type(args[0], t)
 
-    return FunctionSpec(f"to{t.value}", 1, 1, t, lower, naming="first_arg")
+    return FunctionSpec(name, 1, 1, t, lower, aliases=aliases, naming="first_arg")
 
 
-add(FunctionSpec("tostring", 1, 1, KType.STRING, lambda c, a: to_string(a[0]), naming="first_arg"))
-add(
-    FunctionSpec(
-        "toint", 1, 1, KType.INT, lambda c, a: to_type(a[0], KType.INT), naming="first_arg"
-    )
-)
-add(
-    FunctionSpec(
-        "tolong", 1, 1, KType.LONG, lambda c, a: to_type(a[0], KType.LONG), naming="first_arg"
-    )
-)
-add(
-    FunctionSpec(
-        "toreal",
-        1,
-        1,
-        KType.REAL,
-        lambda c, a: to_type(a[0], KType.REAL),
-        aliases=("todouble",),
-        naming="first_arg",
-    )
-)
-add(
-    FunctionSpec(
-        "tobool",
-        1,
-        1,
-        KType.BOOL,
-        lambda c, a: to_type(a[0], KType.BOOL),
-        aliases=("toboolean",),
-        naming="first_arg",
-    )
-)
-add(
-    FunctionSpec(
-        "todatetime",
-        1,
-        1,
-        KType.DATETIME,
-        lambda c, a: to_type(a[0], KType.DATETIME),
-        naming="first_arg",
-    )
-)
-add(
-    FunctionSpec(
-        "totimespan",
-        1,
-        1,
-        KType.TIMESPAN,
-        lambda c, a: to_type(a[0], KType.TIMESPAN),
-        aliases=("totime",),
-        naming="first_arg",
-    )
-)
-add(
-    FunctionSpec(
-        "toguid", 1, 1, KType.GUID, lambda c, a: to_type(a[0], KType.GUID), naming="first_arg"
-    )
-)
-add(
-    FunctionSpec(
-        "todecimal",
-        1,
-        1,
-        KType.DECIMAL,
-        lambda c, a: to_type(a[0], KType.DECIMAL),
-        naming="first_arg",
-    )
-)
+for _t, _name, _aliases in [
+    (KType.STRING, "tostring", ()),
+    (KType.INT, "toint", ()),
+    (KType.LONG, "tolong", ()),
+    (KType.REAL, "toreal", ("todouble",)),
+    (KType.BOOL, "tobool", ("toboolean",)),
+    (KType.DATETIME, "todatetime", ()),
+    (KType.TIMESPAN, "totimespan", ("totime",)),
+    (KType.GUID, "toguid", ()),
+    (KType.DECIMAL, "todecimal", ()),
+]:
+    add(_convert(_t, _name, _aliases))
 
 
 def _parse_json(ctx: Ctx, args: list[Arg]) -> exp.Expression:
