@@ -185,8 +185,7 @@ def to_string(a: Arg) -> exp.Expression:
     if t is KType.DYNAMIC and isinstance(a.sql, KqlFn) and a.sql.this in _PATH_TEXT:
         # tostring(d.a.b): read the path's text directly instead of extracting then converting
         base, path = a.sql.expressions
-        op = _PATH_TEXT[a.sql.this]
-        return exp.Coalesce(this=fn(op, base, path), expressions=[lit("")])
+        return exp.Coalesce(this=fn(_PATH_TEXT[a.sql.this], base, path), expressions=[lit("")])
     op = {
         KType.DYNAMIC: "dynamic_to_string",
         KType.DATETIME: "datetime_to_string",
