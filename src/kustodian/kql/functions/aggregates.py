@@ -145,38 +145,16 @@ def _same(args: list[Arg]) -> KType:
     return args[0].type if args[0].type is not KType.NULL else KType.STRING
 
 
-add(
-    FunctionSpec(
-        "min", 1, 1, _same, lambda c, a: exp.Min(this=a[0].sql), aggregate=True, prefix="min"
-    )
-)
-add(
-    FunctionSpec(
-        "max", 1, 1, _same, lambda c, a: exp.Max(this=a[0].sql), aggregate=True, prefix="max"
-    )
-)
-add(
-    FunctionSpec(
-        "minif",
-        2,
-        2,
-        _same,
-        lambda c, a: _filtered(exp.Min(this=a[0].sql), a[1]),
-        aggregate=True,
-        prefix="minif",
-    )
-)
-add(
-    FunctionSpec(
-        "maxif",
-        2,
-        2,
-        _same,
-        lambda c, a: _filtered(exp.Max(this=a[0].sql), a[1]),
-        aggregate=True,
-        prefix="maxif",
-    )
-)
+for _name, _cls in [("min", exp.Min), ("max", exp.Max)]:
+
+    def _extreme(ctx: Ctx, a: list[Arg], _cls: type = _cls) -> exp.Expression:
+        return _cls(this=a[0].sql)
+
+    def _extreme_if(ctx: Ctx, a: list[Arg], _cls: type = _cls) -> exp.Expression:
+        return _filtered(_cls(this=a[0].sql), a[1])
+
+    add(FunctionSpec(_name, 1, 1, _same, _extreme, aggregate=True, prefix=_name))
+    add(FunctionSpec(_name + "if", 2, 2, _same, _extreme_if, aggregate=True, prefix=_name + "if"))
 add(
     FunctionSpec(
         "take_any",
