@@ -186,6 +186,12 @@ class Lowerer:
         )
 
     def build_Project(self, node: P.Project) -> exp.Select:
+        node = P.Project(
+            node.schema,
+            node.input,
+            tuple(batch_json_paths([_path_of_parsed_text(e) for e in node.exprs])),
+            node.keep_order,
+        )
         src = self.relation(node.input)
         n = len(node.input.schema)
         if (
@@ -505,6 +511,42 @@ _LENIENT = {
     "json_extract": "json_extract_lenient",
     "json_extract_text": "json_extract_text_lenient",
 }
+
+
+_TEXT_PATHS = {
+    "json_extract_text": "json_extract_text_list",
+    "json_extract_text_lenient": "json_extract_text_list_lenient",
+}
+
+
+def batch_json_paths(exprs: list[exp.Expression]) -> list[exp.Expression]:
+    """Several paths read from the same JSON value in one projection (`tostring(d.a)`,
+    `tostring(d.b)`) become one multi-path read, so the text is parsed once: each item takes its
+    element of the same list expression, which the engine computes once."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for e in exprs:
+        for n in e.walk():
+            if isinstance(n, KqlFn) and n.this in _TEXT_PATHS:
+                base, path = n.expressions
+                if isinstance(path, exp.Literal):
+                    paths = groups.setdefault((n.this, base.sql()), [])
+                    if path.this not in paths:
+                        paths.append(path.this)
+    shared = {k: v for k, v in groups.items() if len(v) > 1}
+    if not shared:
+        return exprs
+
+    def rewrite(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, KqlFn) and n.this in _TEXT_PATHS:
+            base, path = n.expressions
+            paths = shared.get((n.this, base.sql()))
+            if paths is not None and isinstance(path, exp.Literal):
+                listed = exp.Array(expressions=[lit(p) for p in paths])
+                every = fn(_TEXT_PATHS[n.this], base.copy(), listed)
+                return fn("list_at", every, lit(paths.index(path.this) + 1))
+        return n
+
+    return [e.transform(rewrite, copy=True) for e in exprs]
 
 
 def _path_of_parsed_text(e: exp.Expression) -> exp.Expression:

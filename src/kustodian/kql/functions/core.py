@@ -133,6 +133,17 @@ T("json_literal", "json({0})", "{0}")
 T("json_extract", "json_extract({0}, {1})", "get_json_object({0}, {1})")
 T("json_extract_text", "json_extract_string({0}, {1})", "get_json_object({0}, {1})")
 T("json_extract_lenient", "TRY(json_extract({0}, {1}))", "get_json_object({0}, {1})")
+T(
+    "json_extract_text_list",
+    "json_extract_string({0}, {1})",
+    "transform({1}, __kql_p -> get_json_object({0}, __kql_p))",
+)
+T(
+    "json_extract_text_list_lenient",
+    "TRY(json_extract_string({0}, {1}))",
+    "transform({1}, __kql_p -> get_json_object({0}, __kql_p))",
+)
+T("list_at", "({0})[{1}]", "element_at({0}, {1})")
 T("json_extract_text_lenient", "TRY(json_extract_string({0}, {1}))", "get_json_object({0}, {1})")
 T(
     "json_index",
