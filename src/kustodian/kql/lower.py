@@ -21,6 +21,11 @@ class Lowerer:
 
     # -------------------------------------------------------------- entry point
     def lower_root(self, root: P.Node) -> exp.Select:
+        order: list[exp.Ordered] = []
+        if isinstance(root, P.Sort) and root.limit is None:
+            # a final sort needs no row numbers: the result is simply ordered by its keys
+            order = self.order(root.keys)
+            root = root.input  # same columns: a sort changes only the order
         name = self.relation(root)
         # the result columns carry their Kusto names when SQL can hold them (unique ignoring case)
         kusto_names = len({c.name.lower() for c in root.schema}) == len(root.schema)
@@ -31,7 +36,9 @@ class Lowerer:
             for c in root.schema
         ]
         sel = exp.select(*items).from_(self.table(name), copy=False)
-        if root.ordered:
+        if order:
+            sel = sel.order_by(*order, copy=False)  # (root is the sort's input here)
+        elif root.ordered:
             sel = sel.order_by(exp.Ordered(this=col(P.ORD)), copy=False)
         if self.ctes:
             sel.set("with_", exp.With(expressions=self.ctes))
@@ -178,6 +185,14 @@ class Lowerer:
         )
 
     def build_Filter(self, node: P.Filter) -> exp.Select:
+        # consecutive filters (and a time-filtered scan) make one WHERE: less SQL to plan
+        predicates = [node.predicate]
+        source = node.input
+        while isinstance(source, P.Filter) and id(source) not in self.names:
+            predicates.insert(0, source.predicate)
+            source = source.input
+        if len(predicates) > 1:
+            node = P.Filter(node.schema, source, exp.and_(*[exp.Paren(this=p) for p in predicates]))
         src = self.relation(node.input)
         return (
             exp.select(*self.cols(node.input))
