@@ -350,7 +350,22 @@ def _split_sql(a: list[str]) -> str:
     return f"to_json({_let(parts, '__kql_p', picked)})"
 
 
-T("str_split", _split_sql)
+def _split_spark(a: list[str]) -> str:
+    # Spark's split() takes a regex: quote the delimiter
+    parts = (
+        f"CASE WHEN {a[1]} = '' THEN array({a[0]}) "
+        f"ELSE split({a[0]}, concat('\\\\Q', {a[1]}, '\\\\E'), -1) END"
+    )
+    if len(a) == 2:
+        return f"to_json({parts})"
+    i = a[2]
+    return (
+        f"to_json(CASE WHEN {i} >= 0 AND {i} < size({parts}) "
+        f"THEN array(element_at({parts}, CAST({i} AS INT) + 1)) ELSE array() END)"
+    )
+
+
+FAMILY.template("str_split", _split_sql, _split_spark)
 
 
 def _split(ctx: Ctx, a: list[Arg]) -> exp.Expression:
@@ -367,7 +382,9 @@ _add("split", 2, 3, KType.DYNAMIC, _split, naming="first_arg")
 
 
 T("str_replace", "replace({0}, {1}, {2})", "replace({0}, {1}, {2})")
-T("str_regex_replace_all", "regexp_replace({0}, {1}, {2}, 'g')")
+FAMILY.template(
+    "str_regex_replace_all", "regexp_replace({0}, {1}, {2}, 'g')", "regexp_replace({0}, {1}, {2})"
+)
 T("str_regex_replace_first", "regexp_replace({0}, {1}, {2})")
 
 _add(
