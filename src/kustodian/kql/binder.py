@@ -9,7 +9,7 @@ pass reports as much as possible.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -712,16 +712,6 @@ class Binder:
             out.append((name, t, fn("struct_get", arg.sql.copy(), lit(f"f{i}"))))
         return out
 
-    def assign_tuple(
-        self,
-        a: S.Assign,
-        scope: RowScope,
-        env: Env,
-        items: list[tuple[str, KType]],
-        exprs: list[exp.Expression],
-    ) -> None:
-        raise self.fatal(D.unsupported("assigning to a tuple of names", a.span))
-
     def storable(self, t: KType) -> KType:
         return KType.STRING if t is KType.NULL else t
 
@@ -1116,7 +1106,7 @@ class Binder:
 
             p = Parser(raw)
             inner = p.expression()
-            a = self.bind_expr(_shift(inner, 0), scope, env)
+            a = self.bind_expr(inner, scope, env)
             return Arg(to_type(a, t), t, span, NOT_CONST)
         return Arg(cast(lit(value), t), t, span, value)
 
@@ -1352,9 +1342,6 @@ class Binder:
             return Arg(PlanRef(this=node, mode="table"), KType.DYNAMIC, span)
         return self.bind_expr(result, RowScope(scope.node, aggregate=scope.aggregate), inner)
 
-    def iter_args(self, e: S.Call) -> Iterator[S.Expr]:
-        yield from e.args
-
 
 # special forms: need the syntax or the scope, not just bound values
 from kustodian.kql.special import SPECIAL_CALLS as _SPECIAL_CALLS  # noqa: E402
@@ -1405,10 +1392,6 @@ def _json_key(key: str) -> str:
     if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
         return "." + key
     return '."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _shift(e: S.Expr, offset: int) -> S.Expr:
-    return e
 
 
 _DOTNET_TYPES = {

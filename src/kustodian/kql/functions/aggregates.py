@@ -53,10 +53,6 @@ def _sum_lower(ctx: Ctx, a: list[Arg]) -> exp.Expression:
     return _sum(a[0])
 
 
-def _agg(name: str, prefix: str | None = None, **kw: object) -> None:
-    pass
-
-
 add(
     FunctionSpec(
         "count",
@@ -190,13 +186,6 @@ add(
     )
 )
 T("any_value", "any_value({0})", "any_value({0})")
-
-
-def _collect(distinct: bool) -> object:
-    def lower(ctx: Ctx, a: list[Arg]) -> exp.Expression:
-        return _collect_sql(a[0], a[1] if len(a) > 1 else None, distinct, None)
-
-    return lower
 
 
 def _collect_sql(value: Arg, limit: Arg | None, distinct: bool, pred: Arg | None) -> exp.Expression:
