@@ -492,7 +492,8 @@ class Binder:
         explicit = [a.name for a in t.items if a.name]
         for n in {n for n in explicit if explicit.count(n) > 1}:
             self.error(D.name_conflict(n, t.span))
-        return P.Compute(make_schema(self.dedupe_names(items)), tuple(exprs))
+        names = binder_ops._dedupe([n for n, _ in items])
+        return P.Compute(make_schema(list(zip(names, (t for _, t in items)))), tuple(exprs))
 
     def bind_range(self, t: S.Range, env: Env) -> P.Node:
         scope = RowScope(None)
@@ -672,10 +673,7 @@ class Binder:
                 unnamed += 1
                 name = f"Column{unnamed}"
             if a.name is None:  # derived names are numbered apart (x, x1, x2), not errors
-                taken, base, k = {n for n, _ in items}, name, 0
-                while name in taken:
-                    k += 1
-                    name = f"{base}{k}"
+                name = binder_ops.unique_name(name, {n for n, _ in items})
             items.append((name, self.storable(arg.type)))
             exprs.append(out_sql(arg))
         self.check_unique(items, op.span)
@@ -721,18 +719,6 @@ class Binder:
             if name in seen:
                 self.error(D.name_conflict(name, span))
             seen.add(name)
-
-    def dedupe_names(self, items: list[tuple[str, KType]]) -> list[tuple[str, KType]]:
-        seen: set[str] = set()
-        out = []
-        for name, t in items:
-            n, k = name, 0
-            while n in seen:
-                k += 1
-                n = f"{name}{k}"
-            seen.add(n)
-            out.append((n, t))
-        return out
 
     def op_Extend(self, node: P.Node, op: S.Extend, env: Env) -> P.Node:
         declared: set[str] = set()

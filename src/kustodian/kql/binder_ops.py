@@ -112,16 +112,21 @@ def op_Summarize(self: Binder, node: P.Node, op: S.Summarize, env: Env) -> P.Nod
     return P.Project(_schema(final), agg, tuple(exprs))
 
 
+def unique_name(name: str, taken: set[str]) -> str:
+    """Kusto's numbering of a name already taken: x, x1, x2, ..."""
+    cand, k = name, 0
+    while cand in taken:
+        k += 1
+        cand = f"{name}{k}"
+    return cand
+
+
 def _dedupe(names: list[str]) -> list[str]:
     seen: set[str] = set()
     out = []
     for n in names:
-        cand, k = n, 0
-        while cand in seen:
-            k += 1
-            cand = f"{n}{k}"
-        seen.add(cand)
-        out.append(cand)
+        out.append(unique_name(n, seen))
+        seen.add(out[-1])
     return out
 
 
@@ -363,10 +368,7 @@ def _make_join(
         for c in right.schema:
             if c.name in drop_right_keys:
                 continue
-            name, k = c.name, 0
-            while name in names:
-                k += 1
-                name = f"{c.name}{k}"
+            name = unique_name(c.name, names)
             names.add(name)
             right_out.append((c, P.Column(name, c.type, alloc.take(name))))
     schema = tuple(o for _, o in left_out) + tuple(o for _, o in right_out)
