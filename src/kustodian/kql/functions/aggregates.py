@@ -237,52 +237,31 @@ T(
     "to_json(slice({0}, 1, {1}))",
 )
 
-add(
-    FunctionSpec(
-        "make_set",
-        1,
-        2,
-        KType.DYNAMIC,
-        lambda c, a: _collect_sql(a[0], a[1] if len(a) > 1 else None, True, None),
-        aggregate=True,
-        aliases=("makeset",),
-        prefix="set",
+for _name, _distinct, _conditional, _aliases in [
+    ("make_set", True, False, ("makeset",)),
+    ("make_list", False, False, ("makelist",)),
+    ("make_set_if", True, True, ()),
+    ("make_list_if", False, True, ()),
+]:
+
+    def _make(
+        ctx: Ctx, a: list[Arg], _d: bool = _distinct, _c: bool = _conditional
+    ) -> exp.Expression:
+        limit = a[2 if _c else 1] if len(a) > (2 if _c else 1) else None
+        return _collect_sql(a[0], limit, _d, a[1] if _c else None)
+
+    add(
+        FunctionSpec(
+            _name,
+            2 if _conditional else 1,
+            3 if _conditional else 2,
+            KType.DYNAMIC,
+            _make,
+            aggregate=True,
+            aliases=_aliases,
+            prefix="set" if _distinct else "list",
+        )
     )
-)
-add(
-    FunctionSpec(
-        "make_list",
-        1,
-        2,
-        KType.DYNAMIC,
-        lambda c, a: _collect_sql(a[0], a[1] if len(a) > 1 else None, False, None),
-        aggregate=True,
-        aliases=("makelist",),
-        prefix="list",
-    )
-)
-add(
-    FunctionSpec(
-        "make_set_if",
-        2,
-        3,
-        KType.DYNAMIC,
-        lambda c, a: _collect_sql(a[0], a[2] if len(a) > 2 else None, True, a[1]),
-        aggregate=True,
-        prefix="set",
-    )
-)
-add(
-    FunctionSpec(
-        "make_list_if",
-        2,
-        3,
-        KType.DYNAMIC,
-        lambda c, a: _collect_sql(a[0], a[2] if len(a) > 2 else None, False, a[1]),
-        aggregate=True,
-        prefix="list",
-    )
-)
 
 
 def _make_list_with_nulls(ctx: Ctx, a: list[Arg]) -> exp.Expression:
