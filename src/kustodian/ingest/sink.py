@@ -295,6 +295,8 @@ class Ingestor:
         time_expr = (
             f"coalesce({', '.join([*times, '$received'])})" if "TimeGenerated" in types else "NULL"
         )
+        # The record's own time; NULL where the row gets the ingestion time instead.
+        data_time = f"coalesce({', '.join(times)})" if times else "NULL"
         if "Id" in key_cols:
             parts = " || '|' || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '')" for c in key_cols)
             key = f"CASE WHEN \"Id\" <> '' THEN {parts} ELSE line END"
@@ -310,7 +312,7 @@ class Ingestor:
         bad = f"concat_ws('; ', {', '.join(bad_checks)})" if bad_checks else "''"
         params = {"received": received, "tenant": self.ws.workspace_id}
         sql = (
-            f"CREATE TEMP TABLE __keys AS SELECT n, {item_id} AS _ItemId, {time_expr} AS t, "
+            f"CREATE TEMP TABLE __keys AS SELECT n, {item_id} AS _ItemId, {data_time} AS t, "
             f"{bad} AS bad FROM {_converted(narrow, where, raw=checked)}"
         )
         con.execute(sql, _used(sql, params))
@@ -321,10 +323,13 @@ class Ingestor:
             ).fetchall()
         ]
         stats = con.execute(
-            "SELECT count(*), count(DISTINCT _ItemId), min(t), max(t) FROM __keys WHERE bad = ''"
+            "SELECT count(*), count(DISTINCT _ItemId), min(t), max(t), count(t) "
+            "FROM __keys WHERE bad = ''"
         ).fetchone()
         assert stats is not None
-        total, distinct, lo, hi = stats
+        total, distinct, lo, hi, timed = stats
+        if timed < total:  # a copy stored earlier got an earlier ingestion time: no window
+            lo = hi = None
         existing = f'SELECT _ItemId FROM "{table}"'
         if lo is not None:  # the time window narrows the scan to the zones that can match
             existing += " WHERE TimeGenerated BETWEEN $lo - INTERVAL 2 DAY AND $hi + INTERVAL 2 DAY"
