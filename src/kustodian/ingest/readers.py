@@ -246,6 +246,8 @@ def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     with open_binary(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         reader = csv.DictReader(text)
+        if reader.fieldnames is None:  # reads the header, so the first row's line is right
+            return
         while True:
             line = reader.line_num + 1
             try:
