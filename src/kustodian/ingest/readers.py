@@ -9,9 +9,10 @@ skips detection. Formats live in the modules listed in `FORMAT_MODULES`, each ex
   file, or one per line), storage-archive blobs (`PT1H.json`, one record per line), or a JSON
   array of records; `.gz` anywhere.
 - `rows`: rows in Log Analytics shape for a named table (`--table`): JSON lines, a JSON array,
-  or CSV with a header of column names.
-- `la-export`: a Log Analytics query export (CSV) of raw table rows: each row's `Type` column
-  names its table.
+  or CSV with a header of column names (read like the Log Analytics exports of exports.py).
+
+Entra portal downloads and Log Analytics exports (`portal-csv`, `portal-json`, `la-export`,
+`la-json`) are in exports.py.
 
 A file that cannot be read, or a record that cannot be parsed, goes to `IngestionErrors`.
 """
@@ -31,14 +32,14 @@ from typing import IO
 
 import orjson
 
-from kustodian.ingest.sink import DIAG, LA, Ingestor
+from kustodian.ingest.sink import DIAG, Ingestor
 
 HEAD_BYTES = 64 * 1024
 # A file that is one JSON document (not JSON lines) is parsed whole; beyond this size it is
 # refused with a message (Event Hub bodies are at most 1 MB; archives are JSON lines).
 MAX_DOCUMENT_BYTES = 512 << 20
 
-FORMAT_MODULES: tuple[str, ...] = ("kustodian.ingest.readers",)
+FORMAT_MODULES: tuple[str, ...] = ("kustodian.ingest.readers", "kustodian.ingest.exports")
 
 
 class ReadError(Exception):
@@ -52,6 +53,9 @@ class Format:
     sniff: Callable[[Path, bytes], bool]
     read: Callable[[Ingestor, Path, str, str | None], None]  # ingestor, path, label, table
     priority: int = 50
+    # Detected even when --table is given (the reader honours it); other formats are then
+    # passed over for `rows`.
+    uses_table: bool = False
 
 
 def formats() -> dict[str, Format]:
@@ -100,11 +104,11 @@ def read_path(ing: Ingestor, path: str, *, fmt: str = "auto", table: str | None 
 
 def detect(path: Path, known: dict[str, Format], table: str | None) -> Format | None:
     head = read_head(path)
+    for f in sorted(known.values(), key=lambda f: f.priority):
+        if (table is None or f.uses_table) and f.sniff(path, head):
+            return f
     if table is not None and "rows" in known:
         return known["rows"]
-    for f in sorted(known.values(), key=lambda f: f.priority):
-        if f.sniff(path, head):
-            return f
     return None
 
 
@@ -257,79 +261,17 @@ def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             yield line, {k: v for k, v in row.items() if k is not None}
 
 
-def json_rows(path: Path) -> Iterator[tuple[str, bytes | object]]:
-    """JSON lines or a JSON array: (position, raw line bytes or parsed object)."""
-    head = read_head(path).lstrip()
-    if head.startswith(b"["):
-        doc = orjson.loads(_whole(path))
-        if not isinstance(doc, list):
-            raise ReadError("expected a JSON array of rows")
-        for i, row in enumerate(doc, 1):
-            yield f"row {i}", row
-        return
-    for i, line in _lines(path):
-        if line.strip():
-            yield f"line {i}", line
-
-
 def _read_rows(ing: Ingestor, path: Path, label: str, table: str | None) -> None:
+    from kustodian.ingest.exports import read_la_csv, read_la_json
+
     if table is None:
         raise ReadError("rows need a table: give --table NAME")
     if ing.ws.catalog.get(table) is None:
         raise ReadError(f"no table '{table}' in this workspace")
     if _is_csv(path, read_head(path)):
-        for line, cells in csv_rows(path):
-            ing.add(
-                orjson.dumps(cells).decode(),
-                label,
-                f"line {line}",
-                shape=LA,
-                table=table,
-                fmt="rows",
-            )
-        return
-    for pos, item in json_rows(path):
-        text = (
-            item.decode("utf-8", "replace").strip()
-            if isinstance(item, bytes)
-            else orjson.dumps(item).decode()
-        )
-        ing.add(text, label, pos, shape=LA, table=table, fmt="rows")
-
-
-# -- Log Analytics query exports (CSV) ---------------------------------------------------------
-
-
-def _sniff_la_export(path: Path, head: bytes) -> bool:
-    if not _is_csv(path, head):
-        return False
-    header = head.split(b"\n", 1)[0].decode("utf-8", "replace")
-    names = {h.strip().strip('"') for h in header.split(",")}
-    return "Type" in names and bool(
-        names & {"TimeGenerated", "TenantId", "SourceSystem", "OperationName"}
-    )
-
-
-def _read_la_export(ing: Ingestor, path: Path, label: str, table: str | None) -> None:
-    for line, row in csv_rows(path):
-        target = table or row.get("Type", "")
-        if ing.ws.catalog.get(target) is None:
-            ing.reject(
-                label,
-                f"line {line}",
-                f"the row's Type '{target}' is not a table here; give --table",
-                orjson.dumps(row).decode(),
-                "la-export",
-            )
-            continue
-        ing.add(
-            orjson.dumps(row).decode(),
-            label,
-            f"line {line}",
-            shape=LA,
-            table=target,
-            fmt="la-export",
-        )
+        read_la_csv(ing, path, label, table, fmt="rows")
+    else:
+        read_la_json(ing, path, label, table, fmt="rows")
 
 
 FORMATS = [
@@ -339,13 +281,6 @@ FORMATS = [
         _sniff_diagnostic,
         _read_diagnostic,
         priority=10,
-    ),
-    Format(
-        "la-export",
-        "Log Analytics query export (CSV) of raw rows; each row's Type names its table",
-        _sniff_la_export,
-        _read_la_export,
-        priority=40,
     ),
     Format(
         "rows",
