@@ -382,8 +382,18 @@ _add("split", 2, 3, KType.DYNAMIC, _split, naming="first_arg")
 
 
 T("str_replace", "replace({0}, {1}, {2})", "replace({0}, {1}, {2})")
+
+
+def _java_rewrite(r: str) -> str:
+    """Kusto's rewrite text (\\1 for a group) as Java's ($1; backslashes and $ escaped)."""
+    lone = rf"regexp_replace({r}, '\\\\(?![0-9])', '\\\\\\\\')"
+    return rf"regexp_replace(replace({lone}, '$', '\\$'), '\\\\([0-9])', '\\$$1')"
+
+
 FAMILY.template(
-    "str_regex_replace_all", "regexp_replace({0}, {1}, {2}, 'g')", "regexp_replace({0}, {1}, {2})"
+    "str_regex_replace_all",
+    "regexp_replace({0}, {1}, {2}, 'g')",
+    lambda a: f"regexp_replace({a[0]}, {a[1]}, {_java_rewrite(a[2])})",
 )
 T("str_regex_replace_first", "regexp_replace({0}, {1}, {2})")
 
