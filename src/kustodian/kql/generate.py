@@ -14,18 +14,19 @@ from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.dialects.spark import Spark
 
 from kustodian.kql import diagnostics as D
-from kustodian.kql.functions import templates
-from kustodian.kql.functions.base import render_template
+from kustodian.kql.functions import templates, untranslatable
+from kustodian.kql.functions.base import NoTranslation, render_template
 from kustodian.kql.sqlnodes import KqlAggFn, KqlFn, parenthesize
 
 DIALECTS = ("duckdb", "spark")
 
 
 class MissingTranslation(Exception):
-    def __init__(self, op: str, dialect: str) -> None:
+    def __init__(self, op: str, dialect: str, reason: str = "") -> None:
         super().__init__(op)
         self.op = op
         self.dialect = dialect
+        self.reason = reason
 
 
 def _renderer(dialect: str) -> Any:
@@ -37,8 +38,11 @@ def _renderer(dialect: str) -> Any:
             if dialect == "duckdb":
                 args = ", ".join(gen.sql(a) for a in e.expressions)
                 return f"{op}({args})"
-            raise MissingTranslation(op, dialect)
-        return render_template(t, [_operand(gen, a) for a in e.expressions])
+            raise MissingTranslation(op, dialect, untranslatable(dialect).get(op, ""))
+        try:
+            return render_template(t, [_operand(gen, a) for a in e.expressions])
+        except NoTranslation as x:
+            raise MissingTranslation(op, dialect, x.reason) from None
 
     return render
 
@@ -132,7 +136,8 @@ def generate(select: exp.Expression, dialect: str = "duckdb", pretty: bool = Fal
             [
                 D.Diagnostic(
                     "KQL3002",
-                    f"'{e.op}' has no {e.dialect} translation yet",
+                    f"'{e.op}' has no {e.dialect} translation"
+                    + (f": {e.reason}" if e.reason else " yet"),
                     D.NO_SPAN,
                     "run this query on DuckDB (the default engine)",
                 )

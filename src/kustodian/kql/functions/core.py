@@ -160,21 +160,33 @@ T(
 # Spark holds dynamic values as JSON text (see functions/spark.py)
 T("to_json", "to_json({0})", lambda a: S.value(a[0]))
 T("json_literal", "json({0})", "{0}")
-T("json_extract", "json_extract({0}, {1})", lambda a: S.extract(a[0], a[1]))
-T("json_extract_text", "json_extract_string({0}, {1})", "get_json_object({0}, {1})")
-T("json_extract_lenient", "TRY(json_extract({0}, {1}))", lambda a: S.extract(a[0], a[1]))
+T("json_extract", "json_extract({0}, {1})", lambda a: S.path_read(a[0], a[1], False))
+T(
+    "json_extract_text",
+    "json_extract_string({0}, {1})",
+    lambda a: S.path_read(a[0], a[1], True),
+)
+T(
+    "json_extract_lenient",
+    "TRY(json_extract({0}, {1}))",
+    lambda a: S.path_read(a[0], a[1], False),
+)
 T(
     "json_extract_text_list",
     "json_extract_string({0}, {1})",
-    "transform({1}, __kql_p -> get_json_object({0}, __kql_p))",
+    lambda a: S.paths_read(a[0], a[1]),
 )
 T(
     "json_extract_text_list_lenient",
     "TRY(json_extract_string({0}, {1}))",
-    "transform({1}, __kql_p -> get_json_object({0}, __kql_p))",
+    lambda a: S.paths_read(a[0], a[1]),
 )
 T("list_at", "({0})[{1}]", "element_at({0}, {1})")
-T("json_extract_text_lenient", "TRY(json_extract_string({0}, {1}))", "get_json_object({0}, {1})")
+T(
+    "json_extract_text_lenient",
+    "TRY(json_extract_string({0}, {1}))",
+    lambda a: S.path_read(a[0], a[1], True),
+)
 T(
     "json_index",
     lambda a: (

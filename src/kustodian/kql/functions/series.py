@@ -548,6 +548,9 @@ def _udf(op: str, func: Callable[..., Any], params: list[str], returns: str) -> 
     name = f"kql_{op}"
     FAMILY.udf(name, func, params, returns)
     T(op, f"{name}({{args}})")
+    FAMILY.no_translation(
+        op, "spark", "this series algorithm is a Python function that only DuckDB registers"
+    )
 
 
 # ------------------------------------------------------------------ filling missing values

@@ -13,6 +13,13 @@ named by the caller where helpers nest, so that an inner lambda never hides an o
 
 from __future__ import annotations
 
+import re
+
+import sqlglot
+from sqlglot import exp
+
+from kustodian.kql.functions.base import NoTranslation
+
 MARK = "\ufdd0"  # a Unicode noncharacter: never in interchanged text
 # a JSON string token (Java regex, inside a Spark SQL string literal: backslashes doubled)
 _STRING = r'"((?:[^"\\\\]|\\\\.)*+)"'
@@ -121,3 +128,104 @@ def object_of(args: list[str]) -> str:
         f"{quote(args[i])}, ':', COALESCE({args[i + 1]}, 'null')" for i in range(0, len(args), 2)
     ]
     return "concat('{', " + ", ',', ".join(parts) + ", '}')" if parts else "'{}'"
+
+
+def indexes(n: str, var: str = "__kql_r") -> str:
+    """The array 0, 1, ..., n - 1 (empty when n <= 0; Spark's sequence(0, -1) counts down)."""
+    return f"filter(sequence(0, greatest({n}, 0)), {var} -> {var} < {n})"
+
+
+def dedupe(entries: str) -> str:
+    """(key, value) structs with the first occurrence of each key."""
+    keys = f"transform({entries}, __kql_f -> __kql_f.key)"
+    return f"filter({entries}, (__kql_d, __kql_i) -> array_position({keys}, __kql_d.key) = __kql_i + 1)"
+
+
+NO_ENTRIES = "CAST(array() AS array<struct<key:string,value:string>>)"
+NO_ELEMENTS = "CAST(array() AS array<string>)"
+NUMERIC = "('BIGINT', 'UBIGINT', 'DOUBLE')"
+
+
+# ------------------------------------------------------------------ JSON paths
+
+# the lowering writes DuckDB's JSONPath: .key, ."any key", [0], [#-1] (from the end)
+_DUCK_PIECE = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\."((?:[^"\\]|\\.)*)"|\[(\d+)\]|\[#(-\d+)\]')
+
+
+def _literal(sql: str) -> str | None:
+    """The value of a SQL string literal, or None when `sql` is not one."""
+    try:
+        e = sqlglot.parse_one(sql, read="spark")
+    except sqlglot.errors.ParseError:
+        return None
+    return e.this if isinstance(e, exp.Literal) and e.is_string else None
+
+
+def _sql_string(s: str) -> str:
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _spark_pieces(path: str) -> list[str | int]:
+    """A DuckDB JSONPath as Spark path pieces (`.k`, `['k']`, `[0]`) and negative indexes."""
+    if not path.startswith("$"):
+        raise NoTranslation(f"the JSONPath {path!r} has no Spark form")
+    out: list[str | int] = []
+    pos = 1
+    while pos < len(path):
+        m = _DUCK_PIECE.match(path, pos)
+        if m is None:
+            raise NoTranslation(f"the JSONPath {path!r} has no Spark form")
+        ident, quoted, index, back = m.groups()
+        if ident is not None:
+            out.append("." + ident)
+        elif quoted is not None:
+            key = re.sub(r"\\(.)", r"\1", quoted)
+            if "'" in key or "]" in key:
+                raise NoTranslation(f"Spark's JSONPath cannot name the key {key!r}")
+            out.append(f"['{key}']")
+        elif index is not None:
+            out.append(f"[{index}]")
+        else:
+            out.append(int(back))
+        pos = m.end()
+    return out
+
+
+def path_read(x: str, path: str, text_at_end: bool) -> str:
+    """The value at a (DuckDB) JSONPath of a JSON text: its JSON text, or with `text_at_end`
+    its text as get_json_object gives it (a string unquoted). `path` is SQL text."""
+    value = _literal(path)
+    if value is None:  # a path computed at run time is passed as is
+        return f"get_json_object({x}, {path})" if text_at_end else extract(x, path)
+    pieces = _spark_pieces(value)
+    current, static = x, "$"
+    for i, p in enumerate(pieces):
+        if isinstance(p, str):
+            static += p
+            continue
+        if static != "$":
+            current = extract(current, _sql_string(static))
+            static = "$"
+        last = i == len(pieces) - 1 and text_at_end
+        at = f"concat('$[', json_array_length(__kql_n) + ({p}), ']')"
+        read = f"get_json_object(__kql_n, {at})" if last else extract("__kql_n", at)
+        current = let(
+            current, "__kql_n", f"CASE WHEN json_array_length(__kql_n) + ({p}) >= 0 THEN {read} END"
+        )
+    if static == "$" and pieces and not isinstance(pieces[-1], str):
+        return current
+    if text_at_end:
+        return f"get_json_object({current}, {_sql_string(static)})"
+    return extract(current, _sql_string(static)) if static != "$" else current
+
+
+def paths_read(x: str, paths: str) -> str:
+    """The texts at several JSONPaths (an array literal of path strings) of a JSON text."""
+    try:
+        e = sqlglot.parse_one(paths, read="spark")
+    except sqlglot.errors.ParseError:
+        e = None
+    if not isinstance(e, exp.Array):
+        return f"transform({paths}, __kql_p -> get_json_object({x}, __kql_p))"
+    items = [path_read(x, item.sql(dialect="spark"), True) for item in e.expressions]
+    return f"array({', '.join(items)})"

@@ -1199,6 +1199,11 @@ def _command_line_arg(line: str, i: int) -> tuple[str, int]:
 
 FAMILY.udf("kql_str_command_line", _command_line_args, ["VARCHAR"], "VARCHAR")
 T("str_parse_command_line", "json(kql_str_command_line({0}))")
+FAMILY.no_translation(
+    "str_parse_command_line",
+    "spark",
+    "parse_command_line() is a Python function (Windows argument rules) that only DuckDB registers",
+)
 
 
 def _parse_command_line(ctx: Ctx, a: list[Arg]) -> exp.Expression:
@@ -1337,6 +1342,9 @@ def _punycode(name: str, func: Callable[[str | None], str | None]) -> None:
     udf = f"kql_str_{name}"
     FAMILY.udf(udf, func, ["VARCHAR"], "VARCHAR")
     T(f"str_{name}", f"COALESCE({udf}({{0}}), '')")
+    FAMILY.no_translation(
+        f"str_{name}", "spark", f"{name}() is a Python function that only DuckDB registers"
+    )
     _add(name, 1, 1, KType.STRING, lambda c, a: fn(f"str_{name}", _text(c, a[0], "string")))
 
 
