@@ -229,3 +229,8 @@ def paths_read(x: str, paths: str) -> str:
         return f"transform({paths}, __kql_p -> get_json_object({x}, __kql_p))"
     items = [path_read(x, item.sql(dialect="spark"), True) for item in e.expressions]
     return f"array({', '.join(items)})"
+
+
+def quote_number(d: str) -> str:
+    """The JSON text of a double (NaN and infinities as .NET writes them)."""
+    return f"CAST({d} AS STRING)"
