@@ -1636,14 +1636,21 @@ _SP_BINARY: dict[str, Callable[[str, str], str]] = {
     "series_less": _sp_compare("<"),
     "series_less_equals": _sp_compare("<="),
 }
+
+
+def _sp_unary_sql(elem: Callable[[str], str]) -> Callable[[list[str]], str]:
+    return lambda a: _sp_map1(a[0], elem)
+
+
+def _sp_binary_sql(shape: str, elem: Callable[[str, str], str]) -> Callable[[list[str]], str]:
+    return lambda a: _sp_map2(a[0], a[1], shape, elem)
+
+
 for _name, _sp_elem in _SP_UNARY.items():
-    FAMILY.spark(_name, lambda a, _e=_sp_elem: _sp_map1(a[0], _e))
+    FAMILY.spark(_name, _sp_unary_sql(_sp_elem))
 for _name, _sp_elem2 in _SP_BINARY.items():
     for _shape_name in ("aa", "as", "sa"):
-        FAMILY.spark(
-            f"{_name}_{_shape_name}",
-            lambda a, _s=_shape_name, _e=_sp_elem2: _sp_map2(a[0], a[1], _s, _e),
-        )
+        FAMILY.spark(f"{_name}_{_shape_name}", _sp_binary_sql(_shape_name, _sp_elem2))
 
 
 def _sp_numbers(arr: str) -> str:
