@@ -544,3 +544,73 @@ def _around(ctx: Ctx, args: list[Arg]) -> exp.Expression:
 
 
 add(FunctionSpec("around", 3, 3, KType.BOOL, _around))
+
+
+# ------------------------------------------------------------------ Spark translations
+# (operations above whose Spark SQL needs more than a one-line template)
+
+
+def _sp_literal_regex(s: str) -> str:
+    return f"concat('\\\\Q', replace({s}, '\\\\E', '\\\\E\\\\\\\\E\\\\Q'), '\\\\E')"
+
+
+def _sp_has_dynamic(a: list[str]) -> str:
+    parts = ["'(?i)'"] if a[3] == "FALSE" else []
+    if a[2] in ("'has'", "'hasprefix'"):
+        parts.append("'(^|[^0-9A-Za-z])'")
+    parts.append(_sp_literal_regex(a[1]))
+    if a[2] in ("'has'", "'hassuffix'"):
+        parts.append("'($|[^0-9A-Za-z])'")
+    return f"({a[0]} RLIKE concat({', '.join(parts)}))"
+
+
+def _sp_has_any_dynamic(a: list[str]) -> str:
+    term = (
+        f"{a[0]} RLIKE concat('(?i)(^|[^0-9A-Za-z])', "
+        f"{_sp_literal_regex(S.text('__kql_t'))}, '($|[^0-9A-Za-z])')"
+    )
+    quantifier = "forall" if a[2] == "TRUE" else "exists"
+    return f"{quantifier}({S.elements(a[1], '__kql_t')}, __kql_t -> {term})"
+
+
+def _sp_array_contains(a: list[str]) -> str:
+    ci = a[2] == "TRUE"
+    value = f"lower({a[1]})" if ci else a[1]
+    text = f"lower({S.text('__kql_x')})" if ci else S.text("__kql_x")
+    return f"array_contains(transform({S.elements(a[0], '__kql_x')}, __kql_x -> {text}), {value})"
+
+
+def _sp_string_to_timespan(a: list[str]) -> str:
+    s = a[0]
+    return (
+        f"(CASE WHEN {s} RLIKE '^\\\\s*-?([0-9]+\\\\.)?[0-9]+:[0-9]+(:[0-9]+(\\\\.[0-9]+)?)?\\\\s*$' THEN "
+        f"(CASE WHEN startswith(trim({s}), '-') THEN -1 ELSE 1 END) * ("
+        f"COALESCE(TRY_CAST(NULLIF(regexp_extract({s}, '([0-9]+)\\\\.[0-9]+:', 1), '') AS BIGINT), 0) * 864000000000 + "
+        f"TRY_CAST(regexp_extract({s}, '([0-9]+):[0-9]+', 1) AS BIGINT) * 36000000000 + "
+        f"TRY_CAST(regexp_extract({s}, '[0-9]+:([0-9]+)', 1) AS BIGINT) * 600000000 + "
+        f"COALESCE(TRY_CAST(NULLIF(regexp_extract({s}, '[0-9]+:[0-9]+:([0-9]+)', 1), '') AS BIGINT), 0) * 10000000 + "
+        f"COALESCE(TRY_CAST(NULLIF(rpad(regexp_extract({s}, ':[0-9]+\\\\.([0-9]+)', 1), 7, '0'), '0000000') AS BIGINT), 0)) "
+        f"END)"
+    )
+
+
+FAMILY.spark("has_dynamic", _sp_has_dynamic)
+FAMILY.spark("has_any_dynamic", _sp_has_any_dynamic)
+FAMILY.spark("json_array_contains", _sp_array_contains)
+FAMILY.spark("string_to_timespan", _sp_string_to_timespan)
+FAMILY.spark(
+    "list_indexes",
+    lambda a: (
+        S.indexes(f"greatest({', '.join(f'size({x})' for x in a)}, 0)")
+        if len(a) > 1
+        else S.indexes(f"size({a[0]})")
+    ),
+)
+FAMILY.spark(
+    "dynamic_type_name",
+    lambda a: (
+        f"CASE {S.json_type(a[0])} WHEN 'OBJECT' THEN 'dictionary' WHEN 'ARRAY' THEN 'array' "
+        "WHEN 'VARCHAR' THEN 'string' WHEN 'DOUBLE' THEN 'real' WHEN 'BOOLEAN' THEN 'bool' "
+        "WHEN 'NULL' THEN 'null' ELSE 'long' END"
+    ),
+)

@@ -386,6 +386,11 @@ _add("split", 2, 3, KType.DYNAMIC, _split, naming="first_arg")
 T("str_replace", "replace({0}, {1}, {2})", "replace({0}, {1}, {2})")
 
 
+def _sp_regex(r: str) -> str:
+    """An RE2 regex (SQL text) as Java's: named groups are (?<name>...)."""
+    return r.replace("(?P<", "(?<")
+
+
 def _java_rewrite(r: str) -> str:
     """Kusto's rewrite text (\\1 for a group) as Java's ($1; backslashes and $ escaped)."""
     lone = rf"regexp_replace({r}, '\\\\(?![0-9])', '\\\\\\\\')"
@@ -395,7 +400,7 @@ def _java_rewrite(r: str) -> str:
 FAMILY.template(
     "str_regex_replace_all",
     "regexp_replace({0}, {1}, {2}, 'g')",
-    lambda a: f"regexp_replace({a[0]}, {a[1]}, {_java_rewrite(a[2])})",
+    lambda a: f"regexp_replace({a[0]}, {_sp_regex(a[1])}, {_java_rewrite(a[2])})",
 )
 T("str_regex_replace_first", "regexp_replace({0}, {1}, {2})")
 
@@ -500,7 +505,11 @@ _add("trim_end", 2, 2, KType.STRING, _trim(False, True))
 # ------------------------------------------------------------------ regular expressions
 
 
-T("str_extract", "regexp_extract({0}, {1}, {2})", "regexp_extract({0}, {1}, {2})")
+T(
+    "str_extract",
+    "regexp_extract({0}, {1}, {2})",
+    lambda a: f"regexp_extract({a[0]}, {_sp_regex(a[1])}, {a[2]})",
+)
 
 
 def _extract(ctx: Ctx, a: list[Arg]) -> exp.Expression:
@@ -1377,11 +1386,6 @@ def _sp_replace_first(a: list[str]) -> str:
         f"regexp_instr({s}, {regex}) - 1), substr({s}, regexp_instr({s}, {regex}) + "
         f"length(regexp_extract({s}, {regex}, 0)))) END"
     )
-
-
-def _sp_regex(r: str) -> str:
-    """An RE2 regex (SQL text) as Java's: named groups are (?<name>...)."""
-    return r.replace("(?P<", "(?<")
 
 
 def _sp_extract_all(a: list[str]) -> str:
