@@ -241,3 +241,21 @@ def test_a_custom_table_takes_rows(ws: Workspace) -> None:
     assert ws.query("Doors_CL | project Door, Opened").rows == [["front", 3]]
     with pytest.raises(ValueError, match="_CL"):
         ws.create_custom_table("Doors", [])
+
+
+def test_long_lines_and_blank_lines_in_json_lines_files(tmp_path: Path, ws: Workspace) -> None:
+    """Event Hub bodies of up to 1 MB per line; blank and CRLF lines; a BOM."""
+    big = {"records": [signin(f"big{i}", padding="x" * 2000) for i in range(100)]}
+    path = tmp_path / "bodies.json"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + json.dumps(big).encode() + b"\r\n\r\n" + json.dumps(big).encode() + b"\n"
+    )
+    s = ingest_paths(ws, [str(path)])
+    assert (s.ingested, s.duplicates, s.rejected) == (100, 100, 0)
+    lines = tmp_path / "PT1H.json"
+    lines.write_bytes(
+        b"\n".join(json.dumps(signin(f"l{i}")).encode() for i in range(5)) + b"\r\n  \n{bad}\n"
+    )
+    s = ingest_paths(ws, [str(lines)])
+    assert (s.ingested, s.rejected) == (5, 1)
+    assert ws.query("IngestionErrors | project Position, RawData").rows == [["line 7", "{bad}"]]
