@@ -32,7 +32,7 @@ from typing import IO
 
 import orjson
 
-from kustodian.ingest.sink import DIAG, Ingestor
+from kustodian.ingest.sink import DIAG, LA, Ingestor
 
 HEAD_BYTES = 64 * 1024
 # A file that is one JSON document (not JSON lines) is parsed whole; beyond this size it is
@@ -277,10 +277,16 @@ def _read_rows(ing: Ingestor, path: Path, label: str, table: str | None) -> None
         raise ReadError("rows need a table: give --table NAME")
     if ing.ws.catalog.get(table) is None:
         raise ReadError(f"no table '{table}' in this workspace")
-    if _is_csv(path, read_head(path)):
+    head = read_head(path)
+    if _is_csv(path, head):
         read_la_csv(ing, path, label, table, fmt="rows")
-    else:
+    elif head.lstrip().startswith(b"["):
         read_la_json(ing, path, label, table, fmt="rows")
+    else:  # JSON lines go to the ingestor as they are: DuckDB parses them
+        for i, line in _lines(path):
+            if line.strip():
+                text = line.decode("utf-8", "replace").strip()
+                ing.add(text, label, f"line {i}", shape=LA, table=table, fmt="rows")
 
 
 FORMATS = [
