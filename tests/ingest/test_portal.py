@@ -444,3 +444,25 @@ def test_parse_location(text: str, expected: dict[str, str]) -> None:
 )  # fmt: skip
 def test_initiated_by(actor: dict[str, str], expected: dict[str, dict[str, str]]) -> None:
     assert initiated_by(actor) == expected
+
+
+@pytest.mark.parametrize(
+    "headers",
+    ["Date,User,Amount", "Date (UTC),Activity,Notes", "Date (UTC),User,Status,Location"],
+)
+def test_other_csv_files_are_not_portal_downloads(headers: str) -> None:
+    assert portal_table(headers.split(","), Path("InteractiveSignIns.csv")) is None
+
+
+def test_a_bad_date_in_a_download_rejects_its_row_only(ws: Workspace, tmp_path: Path) -> None:
+    text = SIGNIN_CSV.replace("2025-01-01T09:00:05.123Z", "yesterday")
+    path = _write(tmp_path, "InteractiveSignIns_bad.csv", text)
+    summary = ingest_paths(ws, [str(path)])
+    assert (summary.ingested, summary.rejected) == (1, 1)
+    [error] = rows(ws, "IngestionErrors")
+    assert (error["Position"], error["Format"], error["TargetTable"]) == (
+        "line 3",
+        "portal-csv",
+        "SigninLogs",
+    )
+    assert "TimeGenerated (datetime): yesterday" in error["Reason"]

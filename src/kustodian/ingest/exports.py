@@ -22,6 +22,8 @@ noted next to each table.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -65,9 +67,10 @@ from kustodian.kql.types import KType
 # above need no special entries. UNCONFIRMED: the managed-identity download's extra headers
 # (taken from S-b's list of optional columns), and the values noted in PORTAL_VALUES.
 #
-# A target is a column, or `Column.key` for a field of a dynamic column; `@name` is computed by
-# this module (see `_SPECIAL`). A header not listed here is kept as an extension column named
-# after it in PascalCase ("Home tenant name" → HomeTenantName).
+# A target is a column, or `Column.key` for a field of a dynamic column; an `@name` value is
+# computed by this module (times, Location, the error code, the actor). A header not listed here
+# is kept as an extension column named after it in PascalCase ("Home tenant name" →
+# HomeTenantName).
 
 SIGNIN_HEADERS: dict[str, str] = {
     "date (utc)": "@date",
@@ -223,12 +226,6 @@ PORTAL_FILE_HINTS: tuple[tuple[str, str], ...] = (
     ("managedidentitysignins", "AADManagedIdentitySignInLogs"),
 )
 
-SIGNIN_TABLES = (
-    "SigninLogs",
-    "AADNonInteractiveUserSignInLogs",
-    "AADServicePrincipalSignInLogs",
-    "AADManagedIdentitySignInLogs",
-)
 # Table → diagnostic-settings category (spec §3.1), as diagnostic records spell it.
 TABLE_CATEGORY = {
     "SigninLogs": "SignInLogs",
@@ -264,9 +261,11 @@ def portal_table(headers: list[str], path: Path) -> str | None:
     give --table).
     """
     names = {normalise_header(h) for h in headers}
-    if {"activity", "service"} <= names or {"activity", "actortype"} <= names:
+    if not names & {"date (utc)", "date"}:
+        return None
+    if {"activity", "service", "category"} <= names or {"activity", "actortype"} <= names:
         return "AuditLogs"
-    if "date (utc)" not in names and "date" not in names:
+    if len(names & set(SIGNIN_HEADERS) - {"date (utc)", "date"}) < 4:  # "User" alone is common
         return None
     hint = file_hint(path)
     if hint is not None:
@@ -422,6 +421,8 @@ def _signin_specials(b: _RowBuilder) -> None:
     if code is not None:
         b.row["ResultType"] = str(code)
         b.objects.setdefault("Status", {})["errorCode"] = code
+    elif "@error_code" in s:  # not a number: kept as text rather than lost
+        b.row["ResultType"] = s["@error_code"].strip()
     if reason:
         b.objects.setdefault("Status", {})["failureReason"] = reason
         if code != 0:
@@ -492,7 +493,7 @@ def portal_audit_row(cells: Mapping[str, str], plan: _PortalPlan) -> dict[str, A
         b.row["ActivityDisplayName"] = b.special["@activity"]
         b.row["OperationName"] = b.special["@activity"]
     b.row["InitiatedBy"] = initiated_by(actor)
-    b.row["TargetResources"] = [targets[i] for i in sorted(targets)]
+    b.row["TargetResources"] = [_target(targets[i]) for i in sorted(targets)]
     b.row["AdditionalDetails"] = [details[i] for i in sorted(details)]
     result = b.row.get("Result")
     who: dict[str, str] = next(iter(b.row["InitiatedBy"].values()), {})
@@ -570,28 +571,25 @@ def initiated_by(actor: Mapping[str, str]) -> dict[str, dict[str, str]]:
     return {"app": {k: v for k, v in app.items() if v}}
 
 
-def _finish_targets(row: dict[str, Any]) -> None:
-    """Modified properties collected by index become lists in index order."""
-    for target in row.get("TargetResources", []):
-        props = target.get("modifiedProperties")
-        if isinstance(props, dict):
-            target["modifiedProperties"] = [
-                {
-                    "displayName": p.get("displayName", ""),
-                    "oldValue": p.get("oldValue"),
-                    "newValue": p.get("newValue"),
-                }
-                for _, p in sorted(props.items())
-            ]
+def _target(target: dict[str, Any]) -> dict[str, Any]:
+    """A target's modified properties, collected by index, as a list in index order."""
+    props = target.get("modifiedProperties")
+    if isinstance(props, dict):
+        target["modifiedProperties"] = [
+            {
+                "displayName": p.get("displayName", ""),
+                "oldValue": p.get("oldValue"),
+                "newValue": p.get("newValue"),
+            }
+            for _, p in sorted(props.items())
+        ]
+    return target
 
 
 # -- portal CSV: the format ----------------------------------------------------------------------
 
 
 def _csv_header(head: bytes) -> list[str]:
-    import csv
-    import io
-
     first = head.decode("utf-8", "replace").split("\n", 1)[0]
     return next(csv.reader(io.StringIO(first)), [])
 
@@ -618,10 +616,8 @@ def _read_portal_csv(ing: Ingestor, path: Path, label: str, table: str | None) -
                 )
             plan = _portal_plan(list(cells), schema)
         build = portal_audit_row if plan.table == "AuditLogs" else portal_signin_row
-        row = build(cells, plan)
-        _finish_targets(row)
         ing.add(
-            orjson.dumps(row).decode(),
+            orjson.dumps(build(cells, plan)).decode(),
             label,
             f"line {line}",
             shape=LA,
