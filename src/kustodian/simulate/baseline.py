@@ -61,9 +61,9 @@ def _person(sim: Simulation, u: User, d: date, weekday: bool) -> None:
     begin = 7.5 + rng.random() * 2
     length = 7 + rng.random() * 3
     inter, cum, nonint = _apps(sim, u, "laptop")
-    s = sim.session(u, u.laptop, place, nonint)
-    first = sim.windows_sign_in if u.laptop.platform == "windows" else inter[0]
     t0 = sim.local(d, u.city, begin)
+    s = sim.session(u, u.laptop, place, nonint, since=t0)
+    first = sim.windows_sign_in if u.laptop.platform == "windows" else inter[0]
     sim.push(t0, sim.interactive, (s, first, 0))
     for _ in range(rng.choice((1, 1, 2, 2, 3, 4))):
         app = rng.choices(inter, cum_weights=cum)[0]
@@ -83,7 +83,7 @@ def _phone(sim: Simulation, u: User, d: date, weekday: bool, place: Place | None
     if place is None:
         place = sim.new_place(u.mobile, u.city)
     _, _, nonint = _apps(sim, u, "phone")
-    s = sim.session(u, u.phone_device, place, nonint)
+    s = sim.session(u, u.phone_device, place, nonint, since=sim.local(d, u.city, 0))
     lo, hi = (7.0, 22.0) if weekday else (9.0, 22.0)
     for _ in range(rng.randint(3, 9) if weekday else rng.randint(1, 4)):
         sim.push(sim.local(d, u.city, rng.uniform(lo, hi)), sim.nonint, s)
@@ -120,7 +120,7 @@ def _guest(sim: Simulation, u: User, d: date, weekday: bool) -> None:
         return
     _, _, nonint = _apps(sim, u, "laptop")
     shared = [a for a in nonint if a.name in ("Microsoft Teams", "Microsoft Office")]
-    s = sim.session(u, u.laptop, sim.home(u), shared)
+    s = sim.session(u, u.laptop, sim.home(u), shared, since=sim.local(d, u.city, 0))
     t0 = sim.local(d, u.city, 9 + rng.random() * 6)
     sim.push(t0, sim.interactive, (s, sim.teams, 0))
     for _ in range(rng.randint(2, 6)):
@@ -144,7 +144,7 @@ def _leftover_phone(sim: Simulation, u: User, d: date, interactive: bool) -> Non
     """A departed user's phone keeps trying after the account is disabled (50057)."""
     rng = sim.plan_rng
     _, _, nonint = _apps(sim, u, "phone")
-    s = sim.session(u, u.phone_device, sim.home(u), nonint)
+    s = sim.session(u, u.phone_device, sim.home(u), nonint, since=sim.local(d, u.city, 0))
     for _ in range(rng.randint(2, 5)):
         sim.push(sim.local(d, u.city, rng.uniform(6, 23)), sim.nonint, s)
     if interactive:

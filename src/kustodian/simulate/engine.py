@@ -16,7 +16,7 @@ import heapq
 import random
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from itertools import accumulate
@@ -78,7 +78,8 @@ class Session:
     ca_list: list[Any]
     apps: list[App]
     cum: list[int]
-    base: dict[str, Any] = field(default_factory=dict)
+    since: int = 0  # when its tokens were issued (a password reset after that revokes them)
+    owner: bool = True  # False: someone else's device holding the user's tokens
     sso: bool = False  # a primary refresh token: later sign-ins need no password
 
 
@@ -207,7 +208,8 @@ class Simulation:
             end = datetime.fromisoformat(end.replace("Z", "+00:00"))
         self.days = days
         self.seed = seed
-        self.end_dt = (end or DEFAULT_END).astimezone(UTC)
+        end = end or DEFAULT_END
+        self.end_dt = end.replace(tzinfo=UTC) if end.tzinfo is None else end.astimezone(UTC)
         self.end = rec.to_ticks(self.end_dt)
         self.start = self.end - days * rec.DAY
         self.tenant: Tenant = build_tenant(users, seed)
@@ -243,6 +245,9 @@ class Simulation:
         by_name = {a.name: a for a in self.tenant.apps}
         self.windows_sign_in = by_name["Windows Sign In"]
         self.teams = by_name["Microsoft Teams"]
+        from kustodian.simulate import scenarios
+
+        scenarios.plan_all(self)  # actors and times are known before any record is made
 
     def workload_place(self, w: Workload) -> Place:
         p = self._workload_places.get(w.name)
@@ -278,9 +283,8 @@ class Simulation:
         if self._started:
             raise RuntimeError("a Simulation's records can be iterated only once")
         self._started = True
-        from kustodian.simulate import baseline, scenarios
+        from kustodian.simulate import baseline
 
-        scenarios.plan_all(self)
         d = self.first_date
         while d <= self.last_date:
             baseline.plan_day(self, d)
@@ -786,7 +790,15 @@ class Simulation:
 
     # --- user sign-ins -----------------------------------------------------------------------
 
-    def session(self, u: User, device: Device, place: Place, day_apps: list[App]) -> Session:
+    def session(
+        self,
+        u: User,
+        device: Device,
+        place: Place,
+        day_apps: list[App],
+        since: int = 0,
+        owner: bool = True,
+    ) -> Session:
         """A device on a network: the requirement and CA result its tokens carry."""
         trusted = place.trusted
         needs, _, status, ca_list = self.evaluate_ca(
@@ -802,6 +814,8 @@ class Simulation:
             ca_list,
             day_apps,
             list(accumulate(weights)),
+            since,
+            owner,
         )
         return s
 
@@ -829,8 +843,10 @@ class Simulation:
         code = 0
         if not st.enabled:
             code = 50057
-        elif st.revoked_at and st.revoked_at > t - 12 * HOUR:
-            code = 50173 if rng.random() < 0.5 else 0
+        elif s.since < st.revoked_at <= t and (not s.owner or t < st.revoked_at + HOUR):
+            # a password reset revoked the session's refresh tokens; the owner signs in again
+            # within the hour, whoever else holds them never can
+            code = 50173
         if code == 0:
             p["conditionalAccessStatus"] = s.ca_status
             p["appliedConditionalAccessPolicies"] = s.ca_list

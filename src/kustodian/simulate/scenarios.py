@@ -93,6 +93,7 @@ class Planner:
         self.rng.shuffle(people)
         # office workers first: their familiar-location sign-ins show the separate counters
         self.pool = sorted(people, key=lambda u: not u.office)
+        self.members = list(self.pool)
         self.admins = self.tenant.admins
         self.helpdesk = [a for a in self.admins if a.role != "Global Administrator"] or self.admins
         self.global_admin = next(a for a in self.admins if a.role == "Global Administrator")
@@ -104,6 +105,9 @@ class Planner:
 
     def actor(self, want: str = "") -> User:
         """A member not used by another scenario (with `want` as MFA method when one is left)."""
+        if not self.pool:
+            # a tiny tenant: people get a second part to play
+            self.pool = list(self.members)
         for i, u in enumerate(self.pool):
             if not want or u.mfa_method == want:
                 return self.pool.pop(i)
@@ -243,7 +247,7 @@ class Planner:
                         fido=k == 0,
                     ),
                 )
-                s = self.sim.session(u, paw, place, [cat.AZURE_PORTAL])
+                s = self.sim.session(u, paw, place, [cat.AZURE_PORTAL], since=t)
                 for j in range(self.rng.randint(2, 4)):
                     self.sim.push(t + (j + 1) * self.rng.randint(3, 9) * MINUTE, self.sim.nonint, s)
 
@@ -813,7 +817,7 @@ class Planner:
                         ),
                     )
                 _, _, nonint = _laptop_apps(sim, u)
-                s = sim.session(u, u.laptop, place, nonint)
+                s = sim.session(u, u.laptop, place, nonint, since=t)
                 for _ in range(self.rng.randint(8, 16)):
                     sim.push(t + int(self.rng.uniform(0.05, 9) * HOUR), sim.nonint, s)
 
@@ -1189,7 +1193,7 @@ class _Burst:
             guid(rng), "", "Windows 10", "Chrome 123.0.0", "", False, False, "laptop", "windows"
         )
         _, _, nonint = _laptop_apps(sim, u)
-        s = sim.session(u, device, place, nonint)
+        s = sim.session(u, device, place, nonint, since=t, owner=False)
         for _ in range(rng.randint(8, 14)):
             sim.push(t + int(rng.uniform(0.02, 4) * HOUR), sim.nonint, s)
         sim.push_audit(
