@@ -73,7 +73,7 @@ def test_apps_countries_and_networks(small: Run) -> None:
         if "autonomousSystemNumber" in r["properties"]
     }
     assert len(asns) == 18
-    assert len({r["properties"]["ipAddress"] for r in signins}) == 74
+    assert len({r["properties"]["ipAddress"] for r in signins}) == 41
 
 
 def test_workload_sign_ins(small: Run) -> None:
