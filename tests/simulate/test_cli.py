@@ -1,0 +1,69 @@
+"""`kustodian simulate`: the subcommand as `main` will register it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from kustodian.cli import simulate as cli
+
+ARGS = ["--days", "3", "--users", "30", "--seed", "7", "--end", "2024-05-01T00:00:00Z"]
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="kustodian")
+    cli.add_parser(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUSTODIAN_WORKSPACE", "/tmp/ws-from-env")
+    args = parse(["simulate"])
+    assert (args.days, args.users, args.seed, args.end, args.live) == (30, 500, 0, None, False)
+    assert args.workspace == "/tmp/ws-from-env"
+    assert args.run is cli.run
+
+
+@pytest.mark.parametrize("fmt", cli.EXPORTS)
+def test_export(tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = parse(["simulate", *ARGS, "--export", str(tmp_path), "--export-format", fmt])
+    assert args.run(args) == 0
+    out = capsys.readouterr().out
+    assert "simulated 1,717 records" in out and "records/s" in out
+    assert any(tmp_path.rglob("*.json"))
+
+
+def test_export_is_reproducible(tmp_path: Path) -> None:
+    for d in ("a", "b"):
+        args = parse(["simulate", *ARGS, "--export", str(tmp_path / d)])
+        args.run(args)
+    a = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert a == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in a:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    body = json.loads((tmp_path / "a" / a[0]).read_text())
+    assert list(body) == ["records"]
+
+
+def test_no_workspace_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("KUSTODIAN_WORKSPACE", raising=False)
+    args = parse(["simulate", *ARGS])
+    assert args.run(args) == 2
+    assert "--workspace" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--end", "yesterday"], "ISO 8601"), (["--users", "3"], "at least 20")],
+)
+def test_bad_arguments(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    args = parse(["simulate", "--workspace", str(tmp_path), *argv])
+    assert args.run(args) == 2
+    assert message in capsys.readouterr().err
