@@ -8,6 +8,7 @@ Attacker networks use the documentation address blocks (RFC 5737), so no real ho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,3 +501,42 @@ ROLES: dict[str, str] = {
 }
 
 SPRAY_PASSWORDS = ("Spring2024!", "Welcome1", "Password123", "Contoso2024!", "Summer2024!")
+
+
+@lru_cache(maxsize=512)
+def user_agent(app: str, platform: str) -> str:
+    """The User-Agent an app sends from a platform (windows, mac, ios, android)."""
+    win = "Windows NT 10.0; Win64; x64"
+    chrome = "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+    if platform == "ios":
+        if app == "Outlook Mobile":
+            return "Outlook-iOS/2.0"
+        return (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Mobile/15E148"
+        )
+    if platform == "android":
+        if app == "Outlook Mobile":
+            return "Outlook-Android/2.0"
+        return (
+            f"Mozilla/5.0 (Linux; Android 14; Pixel 8) {chrome.replace('Safari', 'Mobile Safari')}"
+        )
+    if app == "Windows Sign In":
+        return "Windows-AzureAD-Authentication-Provider/1.0"
+    if app == "Microsoft Office":
+        if platform == "mac":
+            return "Microsoft Office/16.0 (Macintosh; Mac OS X 14.4; Microsoft Outlook 16.84)"
+        return "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17531; Pro)"
+    if app == "OneDrive SyncEngine":
+        return "Microsoft SkyDriveSync 24.055.0317.0002 ship; Windows NT 10.0 (19045)"
+    if app == "Microsoft Azure CLI":
+        return "python/3.11.8 (Windows-10-10.0.19045-SP0) AZURECLI/2.59.0"
+    if platform == "mac":
+        return (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/17.4 Safari/605.1.15"
+        )
+    edge = f"Mozilla/5.0 ({win}) {chrome} Edg/124.0.0.0"
+    if app == "Microsoft Teams":
+        return edge + " Teams/24102.2223.2870.9480"
+    return edge

@@ -18,15 +18,14 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
 from kustodian.simulate import catalog as cat
 from kustodian.simulate import records as rec
-from kustodian.simulate.catalog import App, City, Network
+from kustodian.simulate.catalog import App, City, Network, user_agent
 from kustodian.simulate.lockout import Outcome, SmartLockout
-from kustodian.simulate.records import MULTI, PRIMARY, SECOND, SINGLE, TICKS, iso, iso_offset
+from kustodian.simulate.records import MFA_STEP, MULTI, PRIMARY, SINGLE, TICKS, iso, iso_offset
 from kustodian.simulate.tenant import Device, Tenant, User, Workload, build_tenant, guid, ip_in
 from kustodian.simulate.truth import Fatigue, Fraud, GroundTruth, SecurityInfo
 
@@ -145,44 +144,6 @@ DENIALS = {
     "app_fraud": "MFA denied; Phone App Reported Fraud",
     "blocked": "MFA denied; user is blocked",
 }
-
-
-@lru_cache(maxsize=512)
-def user_agent(app: str, platform: str) -> str:
-    win = "Windows NT 10.0; Win64; x64"
-    chrome = "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
-    if platform == "ios":
-        if app == "Outlook Mobile":
-            return "Outlook-iOS/2.0"
-        return (
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 "
-            "(KHTML, like Gecko) Mobile/15E148"
-        )
-    if platform == "android":
-        if app == "Outlook Mobile":
-            return "Outlook-Android/2.0"
-        return (
-            f"Mozilla/5.0 (Linux; Android 14; Pixel 8) {chrome.replace('Safari', 'Mobile Safari')}"
-        )
-    if app == "Windows Sign In":
-        return "Windows-AzureAD-Authentication-Provider/1.0"
-    if app == "Microsoft Office":
-        if platform == "mac":
-            return "Microsoft Office/16.0 (Macintosh; Mac OS X 14.4; Microsoft Outlook 16.84)"
-        return "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17531; Pro)"
-    if app == "OneDrive SyncEngine":
-        return "Microsoft SkyDriveSync 24.055.0317.0002 ship; Windows NT 10.0 (19045)"
-    if app == "Microsoft Azure CLI":
-        return "python/3.11.8 (Windows-10-10.0.19045-SP0) AZURECLI/2.59.0"
-    if platform == "mac":
-        return (
-            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
-            "(KHTML, like Gecko) Version/17.4 Safari/605.1.15"
-        )
-    edge = f"Mozilla/5.0 ({win}) {chrome} Edg/124.0.0.0"
-    if app == "Microsoft Teams":
-        return edge + " Teams/24102.2223.2870.9480"
-    return edge
 
 
 class Simulation:
@@ -576,7 +537,7 @@ class Simulation:
         method_detail = u.phone if u.mfa_method in ("sms", "voice") else ""
         if ok:
             self.truth.mfa_methods[method] += 1
-        return rec.step(when, method, ok, detail if ok else denial, SECOND, method_detail)
+        return rec.step(when, method, ok, detail if ok else denial, MFA_STEP, method_detail)
 
     def mfa_detail(self, u: User) -> dict[str, Any]:
         method, _ = MFA_TEXT.get(u.mfa_method, MFA_TEXT["push"])
@@ -867,7 +828,7 @@ class Simulation:
                         "Previously satisfied",
                         True,
                         "MFA requirement satisfied by claim in the token",
-                        SECOND,
+                        MFA_STEP,
                     )
                 )
                 p["authenticationRequirementPolicies"] = rec.CA_REQUIREMENT
@@ -990,7 +951,7 @@ class Simulation:
                     "Previously satisfied",
                     True,
                     "MFA requirement satisfied by claim in the token",
-                    SECOND,
+                    MFA_STEP,
                 )
             )
             p["authenticationMethodsUsed"] = [steps[0]["authenticationMethod"]]

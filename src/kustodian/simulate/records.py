@@ -7,13 +7,15 @@ between records for speed: treat records as read-only.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 TICKS = 10_000_000  # per second
 DAY = 86_400 * TICKS
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = EPOCH.date().toordinal()
 
 SIGNIN_CATEGORIES = (
     "SignInLogs",
@@ -33,14 +35,12 @@ def to_ticks(dt: datetime) -> int:
 
 
 def from_ticks(t: int) -> datetime:
-    from datetime import timedelta
-
     return EPOCH + timedelta(microseconds=t // 10)
 
 
 @lru_cache(maxsize=4096)
 def _day_prefix(day: int) -> str:
-    return (EPOCH.date().fromordinal(EPOCH.date().toordinal() + day)).isoformat() + "T"
+    return date.fromordinal(_EPOCH_DAY + day).isoformat() + "T"
 
 
 def iso(t: int) -> str:
@@ -55,14 +55,6 @@ def iso(t: int) -> str:
 def iso_offset(t: int) -> str:
     """`2024-05-01T12:00:00.1234567+00:00`: how `properties` spell their times."""
     return iso(t)[:-1] + "+00:00"
-
-
-def hour_key(t: int) -> tuple[int, int, int, int]:
-    """(year, month, day, hour) of a tick, for the storage archive's blob path."""
-    sec = t // TICKS
-    day, sod = divmod(sec, 86_400)
-    d = EPOCH.date().fromordinal(EPOCH.date().toordinal() + day)
-    return d.year, d.month, d.day, sod // 3600
 
 
 def envelope(
@@ -142,7 +134,7 @@ def step(
 
 
 PRIMARY = "Primary authentication"
-SECOND = "Multi-factor authentication"
+MFA_STEP = "Multi-factor authentication"
 
 
 def status(code: int, reason: str, details: str = "") -> dict[str, Any]:
@@ -197,7 +189,7 @@ def user_target(
     user_id: str,
     upn: str,
     display: str | None = None,
-    modified: list[dict[str, str]] | None = None,
+    modified: list[dict[str, str | None]] | None = None,
 ) -> dict[str, Any]:
     return {
         "id": user_id,
@@ -209,14 +201,12 @@ def user_target(
     }
 
 
-def modified(name: str, old: Any, new: Any) -> dict[str, str]:
+def modified(name: str, old: Any, new: Any) -> dict[str, str | None]:
     """`modifiedProperties` entries hold JSON text, as Entra writes them."""
-    import json
-
     return {
         "displayName": name,
-        "oldValue": json.dumps(old) if old is not None else None,  # type: ignore[dict-item]
-        "newValue": json.dumps(new) if new is not None else None,  # type: ignore[dict-item]
+        "oldValue": json.dumps(old) if old is not None else None,
+        "newValue": json.dumps(new) if new is not None else None,
     }
 
 

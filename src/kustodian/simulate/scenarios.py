@@ -1302,6 +1302,4 @@ def _laptop_apps(sim: Simulation, u: User) -> tuple[list[App], list[int], list[A
 
 
 def user_agent_for(u: User) -> str:
-    from kustodian.simulate.engine import user_agent
-
-    return user_agent("OfficeHome", u.laptop.platform)
+    return cat.user_agent("OfficeHome", u.laptop.platform)
