@@ -153,6 +153,12 @@ def get_oracle() -> KustoOracle | None:
 
 
 def entra_tables() -> Tables:
-    """The Entra ID workspace schema (SigninLogs, AuditLogs, ...) in the oracle's format."""
+    """The Entra ID workspace schema (SigninLogs, AuditLogs, ...) in the oracle's format: the
+    schema file's columns plus Log Analytics' standard columns, as a workspace has them."""
+    from kustodian.kql.catalog import STANDARD_COLUMNS
+
     schema: dict[str, list[dict[str, str]]] = json.loads(ENTRA_SCHEMA.read_text(encoding="utf-8"))
-    return {table: [(c["name"], c["type"]) for c in cols] for table, cols in schema.items()}
+    standard = [(name, t.value) for name, t in STANDARD_COLUMNS]
+    return {
+        table: [(c["name"], c["type"]) for c in cols] + standard for table, cols in schema.items()
+    }

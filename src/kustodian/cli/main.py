@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import os
 import sys
@@ -39,14 +40,47 @@ def build_parser() -> argparse.ArgumentParser:
         default="duckdb",
         help="SQL dialect for --show-sql",
     )
+    q.set_defaults(func=cmd_query)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return p
+
+
+# Modules that add commands: each has `register(subparsers)`, which sets `func` on its parsers.
+COMMAND_MODULES: tuple[str, ...] = ("kustodian.cli.workspace_cmds",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "query":
-        return cmd_query(args)
-    return 2
+    try:
+        code: int = args.func(args)
+    except BrokenPipeError:  # the reader went away (`| head`): not an error of ours
+        sys.stderr.close()
+        return 0
+    return code
+
+
+def workspace_path(args: argparse.Namespace) -> str:
+    """The --workspace option, else $KUSTODIAN_WORKSPACE; exits with a message when neither."""
+    path = getattr(args, "workspace", None) or os.environ.get("KUSTODIAN_WORKSPACE")
+    if not path:
+        print(
+            "error: no workspace: give --workspace PATH or set KUSTODIAN_WORKSPACE",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return str(path)
+
+
+def open_workspace(args: argparse.Namespace) -> Any:
+    """Open the command's workspace (which must exist), or exit with the reason."""
+    from kustodian.workspace.workspace import Workspace, WorkspaceError
+
+    try:
+        return Workspace.open(workspace_path(args), create=False)
+    except WorkspaceError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _fail(message: str) -> int:

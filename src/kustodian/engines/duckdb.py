@@ -18,8 +18,14 @@ from kustodian.kql.types import KType
 DUCKDB_TYPES = {**SQL_TYPES, KType.STRING: "VARCHAR", KType.INT: "INTEGER"}
 
 
+def column_sql(name: str, t: KType) -> str:
+    """A column definition; strings default to '' because Kusto strings are never null."""
+    default = " DEFAULT ''" if t is KType.STRING else ""
+    return f'"{name}" {DUCKDB_TYPES[t]}{default}'
+
+
 def create_table_sql(table: TableSchema) -> str:
-    cols = ", ".join(f'"{name}" {DUCKDB_TYPES[t]}' for name, t in table.columns)
+    cols = ", ".join(column_sql(name, t) for name, t in table.columns)
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols})'
 
 
@@ -28,6 +34,7 @@ _SESSION = (
     "SET TimeZone = 'UTC'",
     "SET error_on_division_by_zero = false",
     "SET enable_progress_bar = false",
+    "SET checkpoint_threshold = '1GB'",
 )
 
 
@@ -35,16 +42,21 @@ class DuckDBEngine:
     """Runs compiled queries on a DuckDB database.
 
     Args:
-        path: a database file, or ":memory:".
+        database: a database file, ":memory:", or an open connection (the workspace's).
         catalog: the tables to create when missing.
         sandbox: disable file and network access and lock the configuration, so user queries
             can read only the database's own tables.
     """
 
-    def __init__(self, path: str, catalog: Catalog, *, sandbox: bool = True) -> None:
-        self.path = path
+    def __init__(
+        self,
+        database: str | duckdb.DuckDBPyConnection,
+        catalog: Catalog,
+        *,
+        sandbox: bool = True,
+    ) -> None:
         self.catalog = catalog
-        self.con = duckdb.connect(path)
+        self.con = duckdb.connect(database) if isinstance(database, str) else database
         for stmt in _SESSION:
             self._try(stmt)
         for table in catalog.tables.values():

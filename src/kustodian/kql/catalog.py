@@ -44,9 +44,31 @@ def _load_entra() -> dict[str, list[dict[str, str]]]:
     return data
 
 
+# Log Analytics' standard columns that the Entra schema file does not list. (`TenantId`, `Type`,
+# `SourceSystem`, `_IsBillable` and `_BilledSize` are in the file already.)
+STANDARD_COLUMNS: tuple[tuple[str, KType], ...] = (
+    ("_ItemId", KType.STRING),
+    ("_TimeReceived", KType.DATETIME),
+    ("_ResourceId", KType.STRING),
+    ("_SubscriptionId", KType.STRING),
+)
+
+
+def with_standard_columns(table: TableSchema) -> TableSchema:
+    """The table with Log Analytics' standard columns it lacks, appended."""
+    have = set(table.column_names())
+    base = table.columns
+    for name, ktype in (("TenantId", KType.STRING), ("Type", KType.STRING)):
+        if name not in have:
+            base = (*base, (name, ktype))
+    extra = tuple(c for c in STANDARD_COLUMNS if c[0] not in have)
+    return TableSchema(table.name, base + extra)
+
+
 @cache
 def entra_tables() -> tuple[TableSchema, ...]:
-    """The Entra ID tables as Log Analytics defines them (from the shipped schema file)."""
+    """The Entra ID tables as Log Analytics defines them (the shipped schema file's columns,
+    then the standard columns)."""
     out = []
     for name, cols in _load_entra().items():
         typed = []
@@ -55,7 +77,7 @@ def entra_tables() -> tuple[TableSchema, ...]:
             if t is None:
                 raise ValueError(f"entra_schema.json: table {name}, column {c['name']}: bad type")
             typed.append((c["name"], t))
-        out.append(TableSchema(name, tuple(typed)))
+        out.append(with_standard_columns(TableSchema(name, tuple(typed))))
     return tuple(out)
 
 

@@ -1,43 +1,153 @@
-"""A workspace: the embedded database with the Entra tables, and queries over it."""
+"""A workspace: a directory holding the embedded database and its configuration.
+
+Layout (format version 1):
+
+    PATH/workspace.json     identity, format version, retention (see config.py)
+    PATH/kustodian.duckdb   the tables, plus the internal schema `_kustodian`:
+                            meta, columns (extension and custom columns), checkpoints, secrets
+    PATH/secret.key         the key that encrypts connector secrets (mode 0600)
+
+`Workspace.open(":memory:")` is a throwaway workspace with the same tables, for tests and demos.
+Opening a workspace written by an older Kustodian migrates it (migrations.py); a newer one is
+refused with a message instead of being damaged.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kustodian.engines.duckdb import DuckDBEngine
-from kustodian.kql.catalog import Catalog, entra_catalog
+import duckdb
+
+from kustodian.engines.duckdb import DuckDBEngine, column_sql, create_table_sql
+from kustodian.kql.catalog import (
+    STANDARD_COLUMNS,
+    Catalog,
+    TableSchema,
+    entra_tables,
+    with_standard_columns,
+)
 from kustodian.kql.compiler import CompiledQuery, compile_all
+from kustodian.kql.types import KType, type_from_name
 from kustodian.result import QueryResult
+from kustodian.workspace import migrations
+from kustodian.workspace.config import (
+    CONFIG_FILE,
+    ConfigError,
+    WorkspaceConfig,
+    write_config,
+)
+from kustodian.workspace.tables import SYSTEM_TABLES
 
 DB_FILE = "kustodian.duckdb"
+FORMAT_VERSION = migrations.CURRENT
+
+
+class WorkspaceError(Exception):
+    """The workspace cannot be opened or changed; the message says why and what to do."""
 
 
 class Workspace:
-    """A Log Analytics-like workspace. `Workspace.open(":memory:")` has the Entra tables, empty."""
+    """A Log Analytics-like workspace: Entra tables, custom tables, ingestion state."""
 
-    def __init__(self, engine: DuckDBEngine, catalog: Catalog, path: str) -> None:
+    def __init__(
+        self, engine: DuckDBEngine, catalog: Catalog, path: str, config: WorkspaceConfig
+    ) -> None:
         self.engine = engine
         self.catalog = catalog
         self.path = path
+        self.config = config
+        self.lock = threading.RLock()
+
+    # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] = ":memory:") -> Workspace:
-        catalog = entra_catalog()
-        if str(path) == ":memory:":
-            return cls(DuckDBEngine(":memory:", catalog), catalog, ":memory:")
+    def init(cls, path: str | os.PathLike[str], *, workspace_id: str | None = None) -> Workspace:
+        """Create a new workspace directory; refuses a directory that already holds data."""
         root = Path(path)
+        if (root / CONFIG_FILE).exists() or (root / DB_FILE).exists():
+            raise WorkspaceError(f"{root} already holds a workspace")
+        if root.exists() and any(root.iterdir()):
+            raise WorkspaceError(f"{root} is not empty; choose a new or empty directory")
         root.mkdir(parents=True, exist_ok=True)
+        config = WorkspaceConfig.new(FORMAT_VERSION, workspace_id)
+        write_config(root, config)
+        return cls._open_dir(root)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = ":memory:", *, create: bool = True) -> Workspace:
+        """Open a workspace directory (created when missing, unless `create` is false)."""
+        if str(path) == ":memory:":
+            config = WorkspaceConfig.new(FORMAT_VERSION)
+            con = duckdb.connect(":memory:")
+            return cls._setup(con, config, ":memory:")
+        root = Path(path)
+        if not (root / CONFIG_FILE).exists() and not (root / DB_FILE).exists():
+            if not create:
+                raise WorkspaceError(
+                    f"{root} is not a Kustodian workspace; create one with `kustodian init {root}`"
+                )
+            return cls.init(root)
+        return cls._open_dir(root)
+
+    @classmethod
+    def _open_dir(cls, root: Path) -> Workspace:
         db = root / DB_FILE
-        return cls(DuckDBEngine(str(db), catalog), catalog, str(root))
+        try:
+            con = duckdb.connect(str(db))
+        except duckdb.Error as e:
+            raise WorkspaceError(
+                f"{db}: DuckDB {duckdb.__version__} cannot open this database ({_first_line(e)}). "
+                "If it was written by another DuckDB version, open it with that Kustodian/DuckDB "
+                "and run `kustodian export`, then ingest the export here."
+            ) from None
+        try:
+            config = migrations.upgrade(root, con)
+        except ConfigError as e:
+            con.close()
+            raise WorkspaceError(str(e)) from None
+        except migrations.MigrationError as e:
+            con.close()
+            raise WorkspaceError(str(e)) from None
+        return cls._setup(con, config, str(root))
+
+    @classmethod
+    def _setup(
+        cls, con: duckdb.DuckDBPyConnection, config: WorkspaceConfig, path: str
+    ) -> Workspace:
+        migrations.ensure_internal_schema(con, config)
+        catalog = build_catalog(con)
+        ensure_tables(con, catalog)
+        engine = DuckDBEngine(con, catalog)
+        return cls(engine, catalog, path, config)
+
+    # -- identity and configuration ------------------------------------------------------------
+
+    @property
+    def workspace_id(self) -> str:
+        return self.config.workspace_id
+
+    @property
+    def root(self) -> Path | None:
+        return None if self.path == ":memory:" else Path(self.path)
+
+    def save_config(self) -> None:
+        if self.root is not None:
+            write_config(self.root, self.config)
+
+    # -- queries -----------------------------------------------------------------------------
 
     def compile(self, kql: str, **kwargs: Any) -> list[CompiledQuery]:
         return compile_all(kql, catalog=self.catalog, run_sql=self._run_trusted, **kwargs)
 
     def _run_trusted(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        rows: list[tuple[Any, ...]] = self.engine.execute(sql, params or None).fetchall()
+        with self.lock:
+            rows: list[tuple[Any, ...]] = self.engine.execute(sql, params or None).fetchall()
         return rows
 
     def query(
@@ -59,8 +169,150 @@ class Workspace:
         return first
 
     def _run(self, c: CompiledQuery) -> QueryResult:
-        table = self.engine.run(c)
+        with self.lock:
+            table = self.engine.run(c)
         return QueryResult(c.column_types, table, c.render)
+
+    # -- trusted statements (ingestion, retention, state) ------------------------------------
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        return self.engine.execute(sql, params)
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write transaction: all of it is committed, or none of it."""
+        with self.lock:
+            con = self.engine.con
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def add_columns(self, table: str, columns: list[tuple[str, KType, str]]) -> None:
+        """Add extension columns (name, type, source path) to a table and to the catalog.
+
+        Call inside a transaction, so that the columns and the rows that need them land together.
+        """
+        schema = self.catalog.tables[table]
+        con = self.engine.con
+        for name, ktype, source in columns:
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN {column_sql(name, ktype)}')
+            con.execute(
+                "INSERT INTO _kustodian.columns VALUES (?, ?, ?, ?, 'extension')",
+                [table, name, ktype.value, source],
+            )
+        added = tuple((n, t) for n, t, _ in columns)
+        self.catalog.add(TableSchema(table, schema.columns + added))
+
+    def extension_sources(self, table: str) -> dict[str, str]:
+        """Extension columns of a table and the source field each was added for."""
+        rows = self.engine.con.execute(
+            "SELECT column_name, source FROM _kustodian.columns "
+            "WHERE table_name = ? AND origin = 'extension'",
+            [table],
+        ).fetchall()
+        return {name: source for name, source in rows}
+
+    def create_custom_table(self, name: str, columns: list[tuple[str, KType]]) -> TableSchema:
+        """Declare a custom `*_CL` table (TimeGenerated is added when missing)."""
+        from kustodian.workspace.tables import check_custom_table
+
+        cols = check_custom_table(name, columns, self.catalog)
+        schema = with_standard_columns(TableSchema(name, tuple(cols)))
+        with self.transaction() as con:
+            con.execute(create_table_sql(schema))
+            for name_, ktype in schema.columns:
+                con.execute(
+                    "INSERT INTO _kustodian.columns VALUES (?, ?, ?, '', 'custom')",
+                    [name, name_, ktype.value],
+                )
+        self.catalog.add(schema)
+        return schema
+
+    # -- state: checkpoints --------------------------------------------------------------------
+
+    def get_checkpoint(self, connector: str, key: str) -> str | None:
+        with self.lock:
+            row = self.engine.con.execute(
+                "SELECT value FROM _kustodian.checkpoints WHERE connector = ? AND key = ?",
+                [connector, key],
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_checkpoint(self, connector: str, key: str, value: str) -> None:
+        with self.lock:
+            self.engine.con.execute(
+                "INSERT OR REPLACE INTO _kustodian.checkpoints VALUES (?, ?, ?, now())",
+                [connector, key, value],
+            )
+
+    def checkpoints(self, connector: str | None = None) -> list[tuple[str, str, str, datetime]]:
+        sql = "SELECT connector, key, value, updated FROM _kustodian.checkpoints"
+        params: list[Any] = []
+        if connector is not None:
+            sql += " WHERE connector = ?"
+            params.append(connector)
+        with self.lock:
+            rows: list[tuple[str, str, str, datetime]] = self.engine.con.execute(
+                sql + " ORDER BY 1, 2", params
+            ).fetchall()
+        return rows
+
+    # -- state: connectors and their secrets ----------------------------------------------------
+
+    def save_connector(self, name: str, kind: str, settings: dict[str, Any]) -> None:
+        """Store a connector's settings (never secrets: use `set_secret`)."""
+        import json
+
+        with self.lock:
+            self.engine.con.execute(
+                "INSERT OR REPLACE INTO _kustodian.connectors VALUES (?, ?, ?, now())",
+                [name, kind, json.dumps(settings, sort_keys=True)],
+            )
+
+    def connector(self, name: str) -> tuple[str, dict[str, Any]] | None:
+        import json
+
+        with self.lock:
+            row = self.engine.con.execute(
+                "SELECT kind, settings FROM _kustodian.connectors WHERE name = ?", [name]
+            ).fetchone()
+        return None if row is None else (str(row[0]), json.loads(row[1]))
+
+    def connectors(self) -> list[tuple[str, str, dict[str, Any]]]:
+        import json
+
+        with self.lock:
+            rows = self.engine.con.execute(
+                "SELECT name, kind, settings FROM _kustodian.connectors ORDER BY name"
+            ).fetchall()
+        return [(n, k, json.loads(s)) for n, k, s in rows]
+
+    def set_secret(self, name: str, value: str) -> None:
+        """Store a secret encrypted with the workspace key (secrets.py)."""
+        from kustodian.workspace.secrets import encrypt
+
+        token = encrypt(self, value)
+        with self.lock:
+            self.engine.con.execute(
+                "INSERT OR REPLACE INTO _kustodian.secrets VALUES (?, ?, now())", [name, token]
+            )
+
+    def get_secret(self, name: str) -> str | None:
+        from kustodian.workspace.secrets import decrypt
+
+        with self.lock:
+            row = self.engine.con.execute(
+                "SELECT value FROM _kustodian.secrets WHERE name = ?", [name]
+            ).fetchone()
+        return None if row is None else decrypt(self, bytes(row[0]))
+
+    def delete_secret(self, name: str) -> None:
+        with self.lock:
+            self.engine.con.execute("DELETE FROM _kustodian.secrets WHERE name = ?", [name])
 
     def close(self) -> None:
         self.engine.close()
@@ -70,3 +322,53 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def build_catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
+    """The shipped tables with the standard columns, plus extension and custom columns."""
+    catalog = Catalog()
+    for table in entra_tables():
+        catalog.add(table)
+    for table in SYSTEM_TABLES:
+        catalog.add(table)
+    rows = con.execute(
+        "SELECT table_name, column_name, kusto_type, origin FROM _kustodian.columns "
+        "ORDER BY table_name, rowid"
+    ).fetchall()
+    custom: dict[str, list[tuple[str, KType]]] = {}
+    for table_name, column, type_name, origin in rows:
+        ktype = type_from_name(type_name)
+        if ktype is None:
+            raise WorkspaceError(f"_kustodian.columns: {table_name}.{column}: bad type {type_name}")
+        if origin == "custom":
+            custom.setdefault(table_name, []).append((column, ktype))
+        elif (schema := catalog.get(table_name)) is not None:
+            catalog.add(TableSchema(table_name, (*schema.columns, (column, ktype))))
+    for name, cols in custom.items():
+        catalog.add(TableSchema(name, tuple(cols)))
+    return catalog
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> None:
+    """Create missing tables, and add columns a newer shipped schema has (additive upgrade)."""
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    for table in catalog.tables.values():
+        have = existing.get(table.name)
+        if have is None:
+            con.execute(create_table_sql(table))
+            continue
+        for name, ktype in table.columns:
+            if name not in have:
+                con.execute(f'ALTER TABLE "{table.name}" ADD COLUMN {column_sql(name, ktype)}')
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+__all__ = ["FORMAT_VERSION", "STANDARD_COLUMNS", "Workspace", "WorkspaceError"]

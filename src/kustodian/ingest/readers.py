@@ -1,0 +1,355 @@
+"""Files and directory trees into an `Ingestor`: format detection and the built-in readers.
+
+A format is a `Format`: a name, a sniffer that looks at a file's name and first bytes, and a reader
+that streams the file's records into the ingestor with their positions. `ingest --format NAME`
+skips detection. Formats live in the modules listed in `FORMAT_MODULES`, each exporting
+`FORMATS`; the built-in ones here are:
+
+- `diagnostic`: diagnostic-settings records: Event Hub bodies `{"records": [...]}` (one per
+  file, or one per line), storage-archive blobs (`PT1H.json`, one record per line), or a JSON
+  array of records; `.gz` anywhere.
+- `rows`: rows in Log Analytics shape for a named table (`--table`): JSON lines, a JSON array,
+  or CSV with a header of column names.
+- `la-export`: a Log Analytics query export (CSV) of raw table rows: each row's `Type` column
+  names its table.
+
+A file that cannot be read, or a record that cannot be parsed, goes to `IngestionErrors`.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import orjson
+
+from kustodian.ingest.sink import DIAG, LA, Ingestor
+
+HEAD_BYTES = 64 * 1024
+# A file that is one JSON document (not JSON lines) is parsed whole; beyond this size it is
+# refused with a message (Event Hub bodies are at most 1 MB; archives are JSON lines).
+MAX_DOCUMENT_BYTES = 512 << 20
+
+FORMAT_MODULES: tuple[str, ...] = ("kustodian.ingest.readers",)
+
+
+class ReadError(Exception):
+    """A file cannot be read in the requested format."""
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    description: str
+    sniff: Callable[[Path, bytes], bool]
+    read: Callable[[Ingestor, Path, str, str | None], None]  # ingestor, path, label, table
+    priority: int = 50
+
+
+def formats() -> dict[str, Format]:
+    out: dict[str, Format] = {}
+    for name in FORMAT_MODULES:
+        module = importlib.import_module(name)
+        for f in module.FORMATS:
+            out[f.name] = f
+    return out
+
+
+def read_path(ing: Ingestor, path: str, *, fmt: str = "auto", table: str | None = None) -> None:
+    """Read a file, or every file under a directory (sorted), into the ingestor."""
+    p = Path(path)
+    if not p.exists():
+        ing.reject(str(p), "", "no such file or directory", "", fmt)
+        return
+    files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+    known = formats()
+    if fmt != "auto" and fmt not in known:
+        raise ReadError(f"unknown format '{fmt}'; formats: {', '.join(sorted(known))}")
+    for f in files:
+        if f.name.startswith("."):
+            continue
+        label = str(f.relative_to(p)) if p.is_dir() else str(f)
+        label = f"{p}/{label}" if p.is_dir() else label
+        try:
+            chosen = known[fmt] if fmt != "auto" else detect(f, known, table)
+        except OSError as e:
+            ing.reject(label, "", f"cannot read the file: {e.strerror or e}", "", fmt)
+            continue
+        if chosen is None:
+            ing.reject(
+                label,
+                "",
+                "format not recognised (give --format, or --table for rows of one table)",
+                _head_text(f),
+                "auto",
+            )
+            continue
+        try:
+            chosen.read(ing, f, label, table)
+        except (OSError, EOFError, ReadError, UnicodeDecodeError) as e:
+            ing.reject(label, "", f"cannot read the file as {chosen.name}: {e}", "", chosen.name)
+
+
+def detect(path: Path, known: dict[str, Format], table: str | None) -> Format | None:
+    head = read_head(path)
+    if table is not None and "rows" in known:
+        return known["rows"]
+    for f in sorted(known.values(), key=lambda f: f.priority):
+        if f.sniff(path, head):
+            return f
+    return None
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open a file, decompressing gzip whatever its name."""
+    f = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    magic = f.read(2)
+    f.seek(0)
+    if magic == b"\x1f\x8b":
+        return gzip.open(f, "rb")  # type: ignore[return-value]
+    return f
+
+
+def read_head(path: Path) -> bytes:
+    with open_binary(path) as f:
+        head = f.read(HEAD_BYTES)
+    return head.removeprefix(b"\xef\xbb\xbf")
+
+
+def _head_text(path: Path) -> str:
+    try:
+        return read_head(path)[:2000].decode("utf-8", "replace")
+    except (OSError, EOFError):
+        return ""
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    with open_binary(path) as f:
+        for i, line in enumerate(f, 1):
+            if i == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            yield i, line
+
+
+def _whole(path: Path) -> bytes:
+    size = os.path.getsize(path)
+    if size > MAX_DOCUMENT_BYTES:
+        raise ReadError(
+            f"a single JSON document of {size >> 20} MB; split it, or write one record per line"
+        )
+    with open_binary(path) as f:
+        return f.read().removeprefix(b"\xef\xbb\xbf")
+
+
+# -- diagnostic-settings records ------------------------------------------------------------
+
+
+def _sniff_diagnostic(path: Path, head: bytes) -> bool:
+    text = head.lstrip()
+    if not text.startswith((b"{", b"[")):
+        return False
+    return b'"records"' in head[:4096] or (b'"category"' in head and b'"properties"' in head)
+
+
+def _read_diagnostic(ing: Ingestor, path: Path, label: str, table: str | None) -> None:
+    lines = _lines(path)
+    first = next(lines, None)
+    if first is None:
+        return
+    try:
+        orjson.loads(first[1])
+        line_mode = True
+    except orjson.JSONDecodeError:
+        line_mode = False
+    if not line_mode:  # one document spread over several lines
+        _diagnostic_document(ing, _whole(path), label, "")
+        return
+    for i, raw in _chain(first, lines):
+        if raw.strip():
+            _diagnostic_document(ing, raw, label, f"line {i}")
+
+
+def _chain(
+    first: tuple[int, bytes], rest: Iterator[tuple[int, bytes]]
+) -> Iterator[tuple[int, bytes]]:
+    yield first
+    yield from rest
+
+
+def _diagnostic_document(ing: Ingestor, raw: bytes, label: str, where: str) -> None:
+    """A body `{"records": [...]}`, an array of records, or one record."""
+    sep = ", " if where else ""
+    text = raw.strip()
+    if text.startswith(b"{") and b'"records"' not in text[:4096]:
+        # One record per line: hand the text over as it is, DuckDB parses it.
+        ing.add(
+            text.decode("utf-8", "replace"),
+            label,
+            where or "record 1",
+            shape=DIAG,
+            fmt="diagnostic",
+        )
+        return
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        ing.reject(
+            label,
+            where or "document",
+            f"not valid JSON: {e}",
+            raw.decode("utf-8", "replace"),
+            "diagnostic",
+        )
+        return
+    records = doc.get("records") if isinstance(doc, dict) else doc
+    if isinstance(doc, dict) and "records" not in doc:
+        records = [doc]
+    if not isinstance(records, list):
+        ing.reject(
+            label,
+            where or "document",
+            "`records` is not an array",
+            raw.decode("utf-8", "replace"),
+            "diagnostic",
+        )
+        return
+    for j, rec in enumerate(records, 1):
+        ing.add(
+            orjson.dumps(rec).decode(),
+            label,
+            f"{where}{sep}record {j}",
+            shape=DIAG,
+            fmt="diagnostic",
+        )
+
+
+# -- rows in Log Analytics shape ----------------------------------------------------------------
+
+
+def _is_csv(path: Path, head: bytes) -> bool:
+    return path.suffix.lower() in (".csv", ".tsv") or (
+        not head.lstrip().startswith((b"{", b"[")) and b"," in head.split(b"\n", 1)[0]
+    )
+
+
+def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """CSV rows as dicts (header = first row), with their line numbers; cells may span lines."""
+    csv.field_size_limit(sys.maxsize)
+    with open_binary(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        reader = csv.DictReader(text)
+        while True:
+            line = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            yield line, {k: v for k, v in row.items() if k is not None}
+
+
+def json_rows(path: Path) -> Iterator[tuple[str, bytes | object]]:
+    """JSON lines or a JSON array: (position, raw line bytes or parsed object)."""
+    head = read_head(path).lstrip()
+    if head.startswith(b"["):
+        doc = orjson.loads(_whole(path))
+        if not isinstance(doc, list):
+            raise ReadError("expected a JSON array of rows")
+        for i, row in enumerate(doc, 1):
+            yield f"row {i}", row
+        return
+    for i, line in _lines(path):
+        if line.strip():
+            yield f"line {i}", line
+
+
+def _read_rows(ing: Ingestor, path: Path, label: str, table: str | None) -> None:
+    if table is None:
+        raise ReadError("rows need a table: give --table NAME")
+    if ing.ws.catalog.get(table) is None:
+        raise ReadError(f"no table '{table}' in this workspace")
+    if _is_csv(path, read_head(path)):
+        for line, cells in csv_rows(path):
+            ing.add(
+                orjson.dumps(cells).decode(),
+                label,
+                f"line {line}",
+                shape=LA,
+                table=table,
+                fmt="rows",
+            )
+        return
+    for pos, item in json_rows(path):
+        text = (
+            item.decode("utf-8", "replace").strip()
+            if isinstance(item, bytes)
+            else orjson.dumps(item).decode()
+        )
+        ing.add(text, label, pos, shape=LA, table=table, fmt="rows")
+
+
+# -- Log Analytics query exports (CSV) ---------------------------------------------------------
+
+
+def _sniff_la_export(path: Path, head: bytes) -> bool:
+    if not _is_csv(path, head):
+        return False
+    header = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    names = {h.strip().strip('"') for h in header.split(",")}
+    return "Type" in names and bool(
+        names & {"TimeGenerated", "TenantId", "SourceSystem", "OperationName"}
+    )
+
+
+def _read_la_export(ing: Ingestor, path: Path, label: str, table: str | None) -> None:
+    for line, row in csv_rows(path):
+        target = table or row.get("Type", "")
+        if ing.ws.catalog.get(target) is None:
+            ing.reject(
+                label,
+                f"line {line}",
+                f"the row's Type '{target}' is not a table here; give --table",
+                orjson.dumps(row).decode(),
+                "la-export",
+            )
+            continue
+        ing.add(
+            orjson.dumps(row).decode(),
+            label,
+            f"line {line}",
+            shape=LA,
+            table=target,
+            fmt="la-export",
+        )
+
+
+FORMATS = [
+    Format(
+        "diagnostic",
+        "diagnostic-settings records: Event Hub bodies, storage archive blobs (PT1H.json)",
+        _sniff_diagnostic,
+        _read_diagnostic,
+        priority=10,
+    ),
+    Format(
+        "la-export",
+        "Log Analytics query export (CSV) of raw rows; each row's Type names its table",
+        _sniff_la_export,
+        _read_la_export,
+        priority=40,
+    ),
+    Format(
+        "rows",
+        "rows in Log Analytics shape for --table: JSON lines, JSON array or CSV",
+        lambda path, head: False,
+        _read_rows,
+        priority=90,
+    ),
+]

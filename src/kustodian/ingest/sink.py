@@ -1,0 +1,510 @@
+"""Batches of raw JSON records into typed tables: mapping, dead letters, de-duplication.
+
+Readers hand records to an `Ingestor` as JSON text with their source and position. The ingestor
+buffers them and, per batch, in ONE transaction:
+
+1. parses each record once in DuckDB (records that are not JSON objects become dead letters);
+2. routes diagnostic-settings records to their table by `category`;
+3. adds extension columns for fields no column takes (mapping.py), typed from their values;
+4. converts every field to its column's Kusto type; a value that does not convert rejects the
+   record, naming the column, and the record goes to `IngestionErrors` with its raw text;
+5. computes `_ItemId` from the table's natural key (tables.py) and inserts only rows whose
+   `_ItemId` is not in the table yet, so ingesting the same data again adds nothing.
+
+A crash mid-ingest therefore loses no committed batch and leaves no half batch behind.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from kustodian.ingest.mapping import (
+    CATEGORY_TABLES,
+    DATETIME_FORMATS,
+    Field,
+    Mapping,
+    NewColumn,
+    diag_mapping,
+    la_mapping,
+)
+from kustodian.kql.types import KType
+from kustodian.workspace.tables import NATURAL_KEYS
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from kustodian.workspace.workspace import Workspace
+
+BATCH_ROWS = 50_000
+BATCH_BYTES = 128 << 20
+
+DIAG = "diag"
+LA = "la"
+
+
+@dataclass
+class IngestSummary:
+    ingested: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    tables: dict[str, int] = field(default_factory=dict)
+    new_columns: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    run_id: str = ""
+
+    @property
+    def rate(self) -> float:
+        total = self.ingested + self.duplicates + self.rejected
+        return total / self.seconds if self.seconds > 0 else 0.0
+
+    def merge(self, other: IngestSummary) -> None:
+        self.ingested += other.ingested
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        for t, n in other.tables.items():
+            self.tables[t] = self.tables.get(t, 0) + n
+        self.new_columns += other.new_columns
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ingested": self.ingested,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "tables": dict(sorted(self.tables.items())),
+            "new_columns": self.new_columns,
+            "seconds": round(self.seconds, 3),
+            "records_per_second": round(self.rate),
+            "run_id": self.run_id,
+        }
+
+
+@dataclass
+class _Buffer:
+    shape: str
+    table: str | None
+    fmt: str
+    lines: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    positions: list[str] = field(default_factory=list)
+    size: int = 0
+
+
+_Error = tuple[str, str, str, str, str, str]  # source, position, format, table, reason, raw
+
+
+@dataclass
+class _Batch:
+    buf: _Buffer
+    lines: list[str]
+    sources: list[str]
+    positions: list[str]
+
+    def error(self, n: int, reason: str, table: str = "") -> _Error:
+        return (
+            self.sources[n],
+            self.positions[n],
+            self.buf.fmt,
+            table or self.buf.table or "",
+            reason,
+            self.lines[n],
+        )
+
+
+class Ingestor:
+    """Accepts records, writes them in batches; `close()` flushes and returns the summary.
+
+    Args:
+        ws: the workspace.
+        batch_rows: records per transaction.
+        progress: called after each batch with the running summary.
+    """
+
+    def __init__(
+        self,
+        ws: Workspace,
+        *,
+        batch_rows: int = BATCH_ROWS,
+        progress: Callable[[IngestSummary], None] | None = None,
+    ) -> None:
+        self.ws = ws
+        self.batch_rows = batch_rows
+        self.progress = progress
+        self.summary = IngestSummary(run_id=str(uuid.uuid4()))
+        self._buffers: dict[tuple[str, str | None], _Buffer] = {}
+        self._errors: list[_Error] = []
+        self._started = time.perf_counter()
+        self._mappings: dict[tuple[object, ...], Mapping] = {}
+
+    # -- input -------------------------------------------------------------------------------
+
+    def add(
+        self,
+        text: str,
+        source: str,
+        position: str,
+        *,
+        shape: str = DIAG,
+        table: str | None = None,
+        fmt: str = "",
+    ) -> None:
+        """One record as JSON text. `table` is required for the `la` shape."""
+        key = (shape, table)
+        buf = self._buffers.get(key)
+        if buf is None:
+            buf = self._buffers[key] = _Buffer(shape, table, fmt or shape)
+        buf.lines.append(text)
+        buf.sources.append(source)
+        buf.positions.append(position)
+        buf.size += len(text)
+        if len(buf.lines) >= self.batch_rows or buf.size >= BATCH_BYTES:
+            self._flush(buf)
+
+    def reject(
+        self, source: str, position: str, reason: str, raw: str, fmt: str, table: str = ""
+    ) -> None:
+        """A record (or a whole file) a reader could not read: it goes to IngestionErrors."""
+        self._errors.append((source, position, fmt, table, reason, raw))
+        if len(self._errors) >= 1000:
+            self.flush()
+
+    def flush(self) -> None:
+        for buf in list(self._buffers.values()):
+            if buf.lines:
+                self._flush(buf)
+        if self._errors:
+            with self.ws.transaction() as con:
+                self._write_errors(con, self._errors)
+            self.summary.rejected += len(self._errors)
+            self._errors = []
+
+    def close(self) -> IngestSummary:
+        self.flush()
+        self.summary.seconds = time.perf_counter() - self._started
+        return self.summary
+
+    # -- one batch ---------------------------------------------------------------------------
+
+    def _flush(self, buf: _Buffer) -> None:
+        arrow = pa.table(
+            {
+                "n": pa.array(range(len(buf.lines)), pa.int64()),
+                "line": pa.array(buf.lines, pa.string()),
+            }
+        )
+        # Record batches of a few thousand rows let DuckDB scan the batch on every core.
+        arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=2048))
+        batch = _Batch(buf, buf.lines, buf.sources, buf.positions)
+        buf.lines, buf.sources, buf.positions, buf.size = [], [], [], 0
+        received = datetime.now(UTC).replace(tzinfo=None)
+        con = self.ws.engine.con
+        con.register("__chunk", arrow)
+        try:
+            with self.ws.transaction():
+                errors = self._batch(con, batch, received)
+                if errors:
+                    self._write_errors(con, errors)
+            self.summary.rejected += len(errors)
+        finally:
+            con.unregister("__chunk")
+        if self.progress is not None:
+            self.summary.seconds = time.perf_counter() - self._started
+            self.progress(self.summary)
+
+    def _batch(self, con: duckdb.DuckDBPyConnection, b: _Batch, received: datetime) -> list[_Error]:
+        """Route and check the batch: one pass reads each record's keys (and category)."""
+        diag = b.buf.shape == DIAG
+        keys = "TRY(json_keys(line, ['$', '$.properties']))" if diag else "TRY(json_keys(line))"
+        cat = "lower(TRY(json_extract_string(line, '$.category')))" if diag else "NULL"
+        top = "k[1]" if diag else "k"
+        shapes = con.execute(
+            f"SELECT cat, k IS NULL, CASE WHEN bool_or(k IS NULL OR len({top}) = 0) THEN list(n) END, "
+            f"arg_min(k, n), count(*) FROM (SELECT n, {cat} AS cat, {keys} AS k FROM __chunk) "
+            f"GROUP BY cat, k IS NULL, hash(k)"
+        ).fetchall()
+        errors: list[_Error] = []
+        groups: dict[str, tuple[str | None, set[str], set[str], int]] = {}
+        for c, invalid, bad_rows, k, count in shapes:
+            if bad_rows is not None:
+                reason = "not valid JSON" if invalid else "not a JSON object"
+                errors += [b.error(n, reason) for n in bad_rows]
+                continue
+            table = CATEGORY_TABLES.get(c) if diag else b.buf.table
+            if table is None:
+                reason = (
+                    "the record has no category"
+                    if c is None
+                    else f"category '{c}' has no table here (known: {', '.join(CATEGORY_TABLES)})"
+                )
+                errors += [
+                    b.error(n, reason)
+                    for (n,) in con.execute(
+                        f"SELECT n FROM __chunk WHERE {cat} IS NOT DISTINCT FROM ?", [c]
+                    ).fetchall()
+                ]
+                continue
+            top_keys = set(k[0] if diag else k)
+            prop_keys = set(k[1] or ()) if diag else set()
+            _, t, p, total = groups.get(table, (c, set(), set(), 0))
+            groups[table] = (c, t | top_keys, p | prop_keys, total + count)
+        clean = not errors and len(groups) == 1
+        for table, (c, top_keys, prop_keys, _) in groups.items():
+            where = "TRUE" if clean or not diag else f"{cat} = '{c}'"
+            if not diag and not clean:
+                where = "TRY(json_type(line)) = 'OBJECT' AND len(TRY(json_keys(line))) > 0"
+            errors += self._table(con, b, table, where, top_keys, prop_keys, received)
+        return errors
+
+    def _table(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        b: _Batch,
+        table: str,
+        where: str,
+        top_keys: set[str],
+        prop_keys: set[str],
+        received: datetime,
+    ) -> list[_Error]:
+        """Map one table's records of the batch, in two passes over the raw text.
+
+        The first pass reads only the fields that can fail to convert and the key: it finds the
+        rejected records, the time range and the duplicates, into a small table. The second
+        converts every field and inserts straight into the table, with no copy in between.
+        """
+        mapping = self._mapping(b.buf.shape, table, top_keys, prop_keys)
+        if mapping.new_columns:
+            self._extend(con, table, mapping.new_columns, where)
+            mapping = self._mapping(b.buf.shape, table, top_keys, prop_keys)
+        types = dict(self.ws.catalog.tables[table].columns)
+        mapped = {f.column for f in mapping.fields} | set(mapping.constants)
+        key_cols = [c for c in NATURAL_KEYS.get(table, ()) if c in mapped]
+        checked = [f for f in mapping.fields if f.ktype not in (KType.STRING, KType.DYNAMIC)]
+        narrow = Mapping(
+            table,
+            [f for f in mapping.fields if f in checked or f.column in key_cols],
+            [],
+            {},
+        )
+        times = [c for c in ("TimeGenerated", "CreatedDateTime", "ActivityDateTime") if c in mapped]
+        time_expr = (
+            f"coalesce({', '.join([*times, '$received'])})" if "TimeGenerated" in types else "NULL"
+        )
+        if "Id" in key_cols:
+            parts = " || '|' || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '')" for c in key_cols)
+            key = f"CASE WHEN \"Id\" <> '' THEN {parts} ELSE line END"
+        else:
+            key = "line"
+        item_id = _guid(f"'{table}|' || {key}")
+        bad_checks = [
+            f'CASE WHEN "__v_{f.column}" IS NOT NULL AND trim("__v_{f.column}") <> \'\' AND '
+            f"\"{f.column}\" IS NULL THEN '{f.column} ({f.ktype.value}): ' || "
+            f'left("__v_{f.column}", 40) END'
+            for f in checked
+        ]
+        bad = f"concat_ws('; ', {', '.join(bad_checks)})" if bad_checks else "''"
+        params = {"received": received, "tenant": self.ws.workspace_id}
+        sql = (
+            f"CREATE TEMP TABLE __keys AS SELECT n, {item_id} AS _ItemId, {time_expr} AS t, "
+            f"{bad} AS bad FROM {_converted(narrow, where, raw=checked)}"
+        )
+        con.execute(sql, _used(sql, params))
+        errors = [
+            b.error(n, f"values that do not convert to their column type: {why}", table)
+            for n, why in con.execute(
+                "SELECT n, bad FROM __keys WHERE bad <> '' ORDER BY n"
+            ).fetchall()
+        ]
+        stats = con.execute(
+            "SELECT count(*), count(DISTINCT _ItemId), min(t), max(t) FROM __keys WHERE bad = ''"
+        ).fetchone()
+        assert stats is not None
+        total, distinct, lo, hi = stats
+        existing = f'SELECT _ItemId FROM "{table}"'
+        if lo is not None:  # the time window narrows the scan to the zones that can match
+            existing += " WHERE TimeGenerated BETWEEN $lo - INTERVAL 2 DAY AND $hi + INTERVAL 2 DAY"
+        con.execute(
+            f"DELETE FROM __keys WHERE bad <> '' OR _ItemId IN ({existing})",
+            {"lo": lo, "hi": hi} if lo is not None else None,
+        )
+        if distinct != total:  # the batch repeats records: keep the first of each
+            con.execute(
+                "DELETE FROM __keys WHERE n NOT IN (SELECT min(n) FROM __keys GROUP BY _ItemId)"
+            )
+        left_row = con.execute("SELECT count(*) FROM __keys").fetchone()
+        remaining = int(left_row[0]) if left_row else 0
+        inserted = 0
+        if remaining:
+            out: dict[str, str] = {c: f'"{c}"' for c in mapped}
+            if "TimeGenerated" in types:
+                out["TimeGenerated"] = time_expr
+            out["TenantId"] = "$tenant"
+            out["Type"] = f"'{table}'"
+            out["_TimeReceived"] = "$received"
+            if "_BilledSize" in types and "_BilledSize" not in mapped:
+                out["_BilledSize"] = "CAST(strlen(line) AS DOUBLE)"
+            if "_IsBillable" in types and "_IsBillable" not in mapped:
+                out["_IsBillable"] = "'True'"
+            out["_ItemId"] = item_id
+            keep = where if remaining == total == len(b.lines) else "n IN (SELECT n FROM __keys)"
+            cols = ", ".join(f'"{c}"' for c in out)
+            exprs = ", ".join(f"{e}" for e in out.values())
+            sql = (
+                f'INSERT INTO "{table}" ({cols}) SELECT {exprs} FROM '
+                f"{_converted(mapping, keep, raw=[])}"
+            )
+            res = con.execute(sql, _used(sql, params)).fetchone()
+            inserted = int(res[0]) if res else 0
+        con.execute("DROP TABLE __keys")
+        self.summary.ingested += inserted
+        self.summary.duplicates += total - inserted
+        self.summary.tables[table] = self.summary.tables.get(table, 0) + inserted
+        return errors
+
+    def _mapping(self, shape: str, table: str, top_keys: set[str], prop_keys: set[str]) -> Mapping:
+        schema = self.ws.catalog.tables[table]
+        ck = (shape, schema, frozenset(top_keys), frozenset(prop_keys))
+        if ck not in self._mappings:
+            ext = self.ws.extension_sources(table)
+            self._mappings[ck] = (
+                diag_mapping(schema, top_keys, prop_keys, ext)
+                if shape == DIAG
+                else la_mapping(schema, top_keys, ext)
+            )
+        return self._mappings[ck]
+
+    def _extend(
+        self, con: duckdb.DuckDBPyConnection, table: str, new: list[NewColumn], where: str
+    ) -> None:
+        """Add extension columns for fields with at least one non-empty value in the batch."""
+        add: list[tuple[str, KType, str]] = []
+        for col in new:
+            path = "$" + "".join(f'."{k}"' for k in col.path).replace("'", "''")
+            kinds = {
+                k
+                for (k,) in con.execute(
+                    f"SELECT DISTINCT json_type(json_extract(line, '{path}')) FROM __chunk "
+                    f"WHERE {where} AND coalesce(json_extract_string(line, '{path}'), '') <> ''"
+                ).fetchall()
+            }
+            if kinds:
+                add.append((col.column, _type_of(kinds), ".".join(col.path)))
+        if add:
+            self.ws.add_columns(table, add)
+            self.summary.new_columns += [f"{table}.{c}" for c, _, _ in add]
+        # Fields that came only empty stay unmapped until a batch brings a value.
+        self._mappings.clear()
+
+    def _write_errors(self, con: duckdb.DuckDBPyConnection, errors: list[_Error]) -> None:
+        cols = list(zip(*errors, strict=True))
+        arrow = pa.table(
+            {
+                name: pa.array(list(values), pa.string())
+                for name, values in zip(
+                    ("src", "pos", "fmt", "tbl", "reason", "raw"), cols, strict=True
+                )
+            }
+        )
+        con.register("__errors", arrow)
+        try:
+            con.execute(
+                "INSERT INTO IngestionErrors SELECT * FROM (SELECT $now AS TimeGenerated, src, "
+                "pos, fmt, tbl, reason, raw, $run, $tenant, 'IngestionErrors', "
+                f"{_guid('src || chr(31) || pos || chr(31) || raw')} AS id FROM __errors) e "
+                "WHERE NOT EXISTS (SELECT 1 FROM IngestionErrors i WHERE i._ItemId = e.id)",
+                {
+                    "now": datetime.now(UTC).replace(tzinfo=None),
+                    "run": self.summary.run_id,
+                    "tenant": self.ws.workspace_id,
+                },
+            )
+        finally:
+            con.unregister("__errors")
+
+
+def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def _converted(mapping: Mapping, where: str, raw: list[Field]) -> str:
+    """A subquery of the chunk's records converted to the mapping's columns (and `line`, `n`);
+    `raw` fields also keep their text as `__v_<column>`."""
+    inner = ["n", "line"]
+    for f in mapping.fields:
+        value = _value(f.path)
+        inner.append(f'{_convert(value, f.ktype)} AS "{f.column}"')
+        if f in raw:
+            inner.append(f'{value} AS "__v_{f.column}"')
+    for column, const in mapping.constants.items():
+        inner.append(f"'{const}' AS \"{column}\"")
+    structure = mapping.structure().replace("'", "''")
+    return (
+        f"(SELECT {', '.join(inner)} FROM (SELECT n, line, json_transform(line, '{structure}') "
+        f"AS s FROM __chunk WHERE {where}))"
+    )
+
+
+def _value(path: tuple[str, ...]) -> str:
+    expr = "s"
+    for key in path:
+        expr = f"struct_extract({expr}, '{key.replace(chr(39), chr(39) * 2)}')"
+    return expr
+
+
+_FORMATS = "[" + ", ".join(f"'{f}'" for f in DATETIME_FORMATS) + "]"
+
+
+def _convert(v: str, t: KType) -> str:
+    if t is KType.STRING:
+        return f"coalesce({v}, '')"
+    if t is KType.DYNAMIC:
+        text = f"({v} ->> '$')"
+        return (
+            f"CASE WHEN json_type({v}) = 'VARCHAR' AND regexp_matches({text}, '^\\s*[\\[{{]') "
+            f"AND json_valid({text}) THEN json({text}) ELSE {v} END"
+        )
+    if t is KType.DATETIME:
+        return (
+            f"coalesce(CASE WHEN right({v}, 1) IN ('Z', 'z') THEN TRY_CAST({v} AS TIMESTAMP_NS) "
+            f"END, TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP_NS), "
+            f"CAST(try_strptime({v}, {_FORMATS}) AS TIMESTAMP_NS))"
+        )
+    if t is KType.TIMESPAN:
+        return (
+            f"coalesce(TRY_CAST({v} AS BIGINT), "
+            f"CAST(epoch_us(TRY_CAST(TRY_CAST({v} AS INTERVAL) AS INTERVAL)) * 10 AS BIGINT))"
+        )
+    sql = {
+        KType.BOOL: "BOOLEAN",
+        KType.INT: "INTEGER",
+        KType.LONG: "BIGINT",
+        KType.REAL: "DOUBLE",
+        KType.DECIMAL: "DECIMAL(38, 18)",
+        KType.GUID: "UUID",
+    }[t]
+    return f"TRY_CAST({v} AS {sql})"
+
+
+def _guid(text_expr: str) -> str:
+    """A GUID-shaped id from the MD5 of a text: stable, so re-ingestion finds its duplicates."""
+    return f"CAST(CAST(md5({text_expr}) AS UUID) AS VARCHAR)"
+
+
+def _type_of(kinds: set[str]) -> KType:
+    if kinds == {"VARCHAR"}:
+        return KType.STRING
+    if kinds == {"BOOLEAN"}:
+        return KType.BOOL
+    if kinds <= {"BIGINT", "UBIGINT"}:
+        return KType.LONG
+    if kinds <= {"BIGINT", "UBIGINT", "DOUBLE"}:
+        return KType.REAL
+    return KType.DYNAMIC
+
+
+__all__ = ["DIAG", "LA", "Field", "IngestSummary", "Ingestor"]

@@ -1,0 +1,70 @@
+"""Table definitions beyond the shipped Entra schema: standard columns, system and custom tables."""
+
+from __future__ import annotations
+
+import re
+
+from kustodian.kql.catalog import Catalog, TableSchema
+from kustodian.kql.types import KType
+
+# The dead-letter table: what could not be ingested, why, and the raw text (docs/ingestion.md).
+INGESTION_ERRORS = TableSchema(
+    "IngestionErrors",
+    (
+        ("TimeGenerated", KType.DATETIME),
+        ("Source", KType.STRING),
+        ("Position", KType.STRING),
+        ("Format", KType.STRING),
+        ("TargetTable", KType.STRING),
+        ("Reason", KType.STRING),
+        ("RawData", KType.STRING),
+        ("RunId", KType.STRING),
+        ("TenantId", KType.STRING),
+        ("Type", KType.STRING),
+        ("_ItemId", KType.STRING),
+    ),
+)
+
+SYSTEM_TABLES: tuple[TableSchema, ...] = (INGESTION_ERRORS,)
+
+# The columns that identify one event, per table: ingesting it again is a duplicate. Tables not
+# listed (and rows whose key columns are empty) are keyed by their whole content.
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "SigninLogs": ("Id",),
+    "AADNonInteractiveUserSignInLogs": ("Id",),
+    "AADServicePrincipalSignInLogs": ("Id",),
+    "AADManagedIdentitySignInLogs": ("Id",),
+    "AuditLogs": ("Id",),
+    "AADRiskyUsers": ("Id", "RiskLastUpdatedDateTime"),
+    "AADUserRiskEvents": ("Id", "LastUpdatedDateTime"),
+}
+
+
+_CUSTOM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,59}_CL$")
+_COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,499}$")
+
+
+def check_custom_table(
+    name: str, columns: list[tuple[str, KType]], catalog: Catalog
+) -> list[tuple[str, KType]]:
+    """Validate a custom table declaration as Log Analytics does; returns its columns."""
+    if not _CUSTOM_NAME.match(name):
+        raise ValueError(
+            f"table '{name}': custom table names end in _CL and use letters, digits and _"
+        )
+    if catalog.get(name) is not None:
+        raise ValueError(f"table '{name}' already exists")
+    seen: set[str] = set()
+    out: list[tuple[str, KType]] = []
+    for col, ktype in columns:
+        if not _COLUMN_NAME.match(col):
+            raise ValueError(f"table '{name}', column '{col}': letters, digits and _ only")
+        if col.lower() in seen:
+            raise ValueError(f"table '{name}', column '{col}': declared twice")
+        seen.add(col.lower())
+        out.append((col, ktype))
+    if "timegenerated" not in seen:
+        out.insert(0, ("TimeGenerated", KType.DATETIME))
+    elif dict(out).get("TimeGenerated") not in (KType.DATETIME, None):
+        raise ValueError(f"table '{name}', column 'TimeGenerated': must be datetime")
+    return out
