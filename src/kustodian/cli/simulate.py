@@ -9,7 +9,6 @@ archive tree or Graph pages), for trying the ingestion of each shape by hand.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import time
@@ -77,13 +76,13 @@ def run(args: argparse.Namespace) -> int:
         return _export(sim, args)
     if not args.workspace:
         return _fail("no workspace: pass --workspace PATH or set KUSTODIAN_WORKSPACE")
-    from kustodian.workspace.workspace import Workspace
+    from kustodian.ingest import ingest_records
+    from kustodian.workspace.workspace import Workspace, WorkspaceError
 
-    try:  # the ingestion package lands separately; until then, --export works
-        ingest_records = importlib.import_module("kustodian.ingest").ingest_records
-    except (ImportError, AttributeError) as e:
-        return _fail(f"ingestion is not available in this installation ({e})")
-    ws = Workspace.open(args.workspace)
+    try:
+        ws = Workspace.open(args.workspace)
+    except WorkspaceError as e:
+        return _fail(str(e))
     try:
         if args.live:
             return _live(ws, ingest_records, args)

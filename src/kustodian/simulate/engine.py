@@ -31,6 +31,7 @@ from kustodian.simulate.truth import Fatigue, Fraud, GroundTruth, SecurityInfo
 
 DEFAULT_END = datetime(2024, 5, 1, tzinfo=UTC)
 HOUR = 3600 * TICKS
+PROCESSING = {True: "processingTimeInMilliseconds", False: "processingTimeInMs"}
 MINUTE = 60 * TICKS
 
 Handler = Callable[[int, Any], None]
@@ -422,7 +423,8 @@ class Simulation:
             "isInteractive": interactive,
             "authenticationProcessingDetails": rec.CAE_FALSE,
             "networkLocationDetails": place.network,
-            "processingTimeInMilliseconds": 0,
+            # the non-interactive table names this column ProcessingTimeInMs
+            PROCESSING[interactive]: 0,
             "riskDetail": "none",
             "riskLevelAggregated": "none",
             "riskLevelDuringSignIn": "none",
@@ -477,7 +479,7 @@ class Simulation:
         p["correlationId"] = cid
         p["createdDateTime"] = iso_offset(t)
         p["uniqueTokenIdentifier"] = self.token_id()
-        p["processingTimeInMilliseconds"] = self.rng.randint(40, 400)
+        p[PROCESSING[p["isInteractive"]]] = self.rng.randint(40, 400)
         reason, details = cat.ERRORS[code]
         p["status"] = rec.status(code, reason, extra or details)
         category = "SignInLogs" if p["isInteractive"] else "NonInteractiveUserSignInLogs"
