@@ -67,3 +67,28 @@ def test_bad_arguments(
     args = parse(["simulate", "--workspace", str(tmp_path), *argv])
     assert args.run(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_ingest_into_a_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kustodian import Workspace
+
+    ws_dir = tmp_path / "ws"
+    one_day = ["--days", "1", "--users", "20", "--seed", "7", "--end", "2024-05-01T00:00:00Z"]
+    args = parse(["simulate", "--workspace", str(ws_dir), *one_day])
+    assert args.run(args) == 0
+    out = capsys.readouterr().out
+    assert "simulated 632 records" in out
+    assert "ingested 632, duplicates 0, rejected 0" in out
+    assert args.run(args) == 0  # the same run again: all duplicates
+    assert "ingested 0, duplicates 632, rejected 0" in capsys.readouterr().out
+    with Workspace.open(ws_dir) as ws:
+        assert ws.query("union SigninLogs, AuditLogs | count").rows != [[0]]
+
+
+def test_a_directory_that_is_not_a_workspace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    args = parse(["simulate", "--workspace", str(tmp_path), *ARGS])
+    assert args.run(args) == 2
+    assert "not empty" in capsys.readouterr().err
