@@ -11,6 +11,7 @@ import pytest
 from kustodian.cli import simulate as cli
 
 ARGS = ["--days", "3", "--users", "30", "--seed", "7", "--end", "2024-05-01T00:00:00Z"]
+ONE_DAY = ["--days", "1", "--users", "20", "--seed", "7", "--end", "2024-05-01T00:00:00Z"]
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -29,16 +30,16 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("fmt", cli.EXPORTS)
 def test_export(tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
-    args = parse(["simulate", *ARGS, "--export", str(tmp_path), "--export-format", fmt])
+    args = parse(["simulate", *ONE_DAY, "--export", str(tmp_path), "--export-format", fmt])
     assert args.run(args) == 0
     out = capsys.readouterr().out
-    assert "simulated 1,717 records" in out and "records/s" in out
+    assert "simulated 632 records" in out and "records/s" in out
     assert any(tmp_path.rglob("*.json"))
 
 
 def test_export_is_reproducible(tmp_path: Path) -> None:
     for d in ("a", "b"):
-        args = parse(["simulate", *ARGS, "--export", str(tmp_path / d)])
+        args = parse(["simulate", *ONE_DAY, "--export", str(tmp_path / d)])
         args.run(args)
     a = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert a == sorted(p.name for p in (tmp_path / "b").iterdir())
@@ -73,8 +74,7 @@ def test_ingest_into_a_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[s
     from kustodian import Workspace
 
     ws_dir = tmp_path / "ws"
-    one_day = ["--days", "1", "--users", "20", "--seed", "7", "--end", "2024-05-01T00:00:00Z"]
-    args = parse(["simulate", "--workspace", str(ws_dir), *one_day])
+    args = parse(["simulate", "--workspace", str(ws_dir), *ONE_DAY])
     assert args.run(args) == 0
     out = capsys.readouterr().out
     assert "simulated 632 records" in out
