@@ -16,6 +16,7 @@ A crash mid-ingest therefore loses no committed batch and leaves no half batch b
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
     from kustodian.workspace.workspace import Workspace
 
-BATCH_ROWS = 50_000
+BATCH_ROWS = int(os.environ.get("KUSTODIAN_INGEST_BATCH_ROWS", "50000"))
 BATCH_BYTES = 128 << 20
 
 DIAG = "diag"
@@ -245,7 +246,9 @@ class Ingestor:
                 errors += [
                     b.error(n, reason)
                     for (n,) in con.execute(
-                        f"SELECT n FROM __chunk WHERE {cat} IS NOT DISTINCT FROM ?", [c]
+                        f"SELECT n FROM __chunk WHERE {cat} IS NOT DISTINCT FROM ? "
+                        "AND len(TRY(json_keys(line))) > 0",
+                        [c],
                     ).fetchall()
                 ]
                 continue
@@ -468,13 +471,23 @@ def _convert(v: str, t: KType) -> str:
     if t is KType.DYNAMIC:
         text = f"({v} ->> '$')"
         return (
-            f"CASE WHEN json_type({v}) = 'VARCHAR' AND regexp_matches({text}, '^\\s*[\\[{{]') "
-            f"AND json_valid({text}) THEN json({text}) ELSE {v} END"
+            f"CASE WHEN json_type({v}) <> 'VARCHAR' THEN {v} WHEN {text} = '' THEN NULL "
+            f"WHEN regexp_matches({text}, '^\\s*[\\[{{]') AND json_valid({text}) "
+            f"THEN json({text}) ELSE {v} END"
         )
     if t is KType.DATETIME:
+        # ISO 8601 with Z or an offset keeps all 7 fraction digits (TIMESTAMPTZ would keep 6).
+        tail = f"right({v}, 6)"
+        offset_minutes = (
+            f"(CASE WHEN left({tail}, 1) = '-' THEN -1 ELSE 1 END) * "
+            f"(TRY_CAST(substr({tail}, 2, 2) AS INTEGER) * 60 + "
+            f"TRY_CAST(substr({tail}, 5, 2) AS INTEGER))"
+        )
         return (
             f"coalesce(CASE WHEN right({v}, 1) IN ('Z', 'z') THEN TRY_CAST({v} AS TIMESTAMP_NS) "
-            f"END, TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP_NS), "
+            f"WHEN regexp_matches({tail}, '^[+-][0-9][0-9]:[0-9][0-9]$') THEN "
+            f"TRY_CAST(left({v}, -6) AS TIMESTAMP_NS) - to_minutes({offset_minutes}) END, "
+            f"TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP_NS), "
             f"CAST(try_strptime({v}, {_FORMATS}) AS TIMESTAMP_NS))"
         )
     if t is KType.TIMESPAN:
