@@ -112,26 +112,12 @@ class _Timed:
         return item
 
 
-def _batches(it: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for r in it:
-        batch.append(r)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _batch(sim: Any, ws: Any, ingest: Any, args: argparse.Namespace) -> int:
     start = time.perf_counter()
     gen = _Timed(sim.records())
-    ingested = duplicates = rejected = 0
-    for batch in _batches(gen, args.batch):
-        summary = ingest(ws, batch, source="simulate")
-        ingested += summary.ingested
-        duplicates += summary.duplicates
-        rejected += summary.rejected
+    # one streaming call: the ingestor cuts its own batches and commits each
+    summary = ingest(ws, gen, source="simulate")
+    ingested, duplicates, rejected = summary.ingested, summary.duplicates, summary.rejected
     wall = time.perf_counter() - start
     rate = gen.count / gen.seconds if gen.seconds else 0.0
     print(
