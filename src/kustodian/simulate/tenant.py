@@ -187,6 +187,11 @@ def build_tenant(users: int, seed: int) -> Tenant:
         b.add_guest()
     while len(b.users) < users:
         b.add_person("member")
+    members = [u for u in b.users if u.kind == "member"]
+    for i, method in enumerate(("voice", "sms")):
+        # every MFA method has at least one member (the fraud code needs a phone call)
+        if not any(u.mfa_method == method for u in members):
+            members[-1 - i].mfa_method = method
     for _ in range(max(2, users // 100)):
         b.add_person("new", created=True)
     for _ in range(max(1, users // 100)):
