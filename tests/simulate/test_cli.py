@@ -92,3 +92,33 @@ def test_a_directory_that_is_not_a_workspace(
     args = parse(["simulate", "--workspace", str(tmp_path), *ARGS])
     assert args.run(args) == 2
     assert "not empty" in capsys.readouterr().err
+
+
+def test_live_ingests_as_it_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kustodian import Workspace
+
+    slept: list[float] = []
+    monkeypatch.setattr(cli.time, "sleep", slept.append)  # no real waiting
+    args = parse(
+        [
+            "simulate",
+            "--workspace",
+            str(tmp_path / "ws"),
+            "--days",
+            "1",
+            "--users",
+            "20",
+            "--live",
+            "--speed",
+            "100000",
+        ]
+    )
+    assert args.run(args) == 0
+    assert slept and max(slept) < 1  # at 100000x a simulated day lasts under a second
+    out = capsys.readouterr().out
+    total = int(out.strip().splitlines()[-1].split()[1].replace(",", ""))
+    with Workspace.open(tmp_path / "ws") as ws:
+        got = ws.query("union withsource=T * | where T != 'IngestionErrors' | count").rows
+    assert got == [[total]]
