@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 
 from kustodian.ingest.mapping import (
@@ -102,20 +103,55 @@ _Error = tuple[str, str, str, str, str, str]  # source, position, format, table,
 
 @dataclass
 class _Batch:
-    buf: _Buffer
-    lines: list[str]
-    sources: list[str]
-    positions: list[str]
+    """Records to map in one transaction: `lines[n]` is record n, `locate(n)` its position."""
+
+    shape: str
+    table: str | None
+    fmt: str
+    lines: pa.Array
+    locate: Callable[[int], tuple[str, str]]
 
     def error(self, n: int, reason: str, table: str = "") -> _Error:
-        return (
-            self.sources[n],
-            self.positions[n],
-            self.buf.fmt,
-            table or self.buf.table or "",
-            reason,
-            self.lines[n],
-        )
+        source, position = self.locate(n)
+        raw = str(self.lines[n].as_py()).rstrip("\r\n")
+        return (source, position, self.fmt, table or self.table or "", reason, raw)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+@dataclass
+class _Piece:
+    """Lines of a block not yet in a batch, with their line numbers in their source."""
+
+    lines: pa.Array
+    source: str
+    numbers: np.ndarray
+
+
+def _cut(key: tuple[str, str | None, str], pieces: list[_Piece], rows: int) -> _Batch:
+    """The first `rows` records of the pending pieces, as one batch (the pieces shrink)."""
+    taken: list[_Piece] = []
+    need = rows
+    while pieces and need > 0:
+        p = pieces[0]
+        if len(p.lines) <= need:
+            taken.append(pieces.pop(0))
+            need -= len(p.lines)
+        else:
+            taken.append(_Piece(p.lines.slice(0, need), p.source, p.numbers[:need]))
+            pieces[0] = _Piece(p.lines.slice(need), p.source, p.numbers[need:])
+            need = 0
+    starts = np.cumsum([0] + [len(p.lines) for p in taken])
+
+    def locate(n: int) -> tuple[str, str]:
+        i = int(np.searchsorted(starts, n, side="right")) - 1
+        p = taken[i]
+        return p.source, f"line {int(p.numbers[n - starts[i]])}"
+
+    lines = pa.concat_arrays([p.lines for p in taken]) if len(taken) > 1 else taken[0].lines
+    shape, table, fmt = key
+    return _Batch(shape, table, fmt, lines, locate)
 
 
 class Ingestor:
@@ -139,6 +175,7 @@ class Ingestor:
         self.progress = progress
         self.summary = IngestSummary(run_id=str(uuid.uuid4()))
         self._buffers: dict[tuple[str, str | None], _Buffer] = {}
+        self._pieces: dict[tuple[str, str | None, str], list[_Piece]] = {}
         self._errors: list[_Error] = []
         self._started = time.perf_counter()
         self._mappings: dict[tuple[object, ...], Mapping] = {}
@@ -176,6 +213,9 @@ class Ingestor:
             self.flush()
 
     def flush(self) -> None:
+        for key, pieces in self._pieces.items():
+            while pieces:
+                self._run(_cut(key, pieces, self.batch_rows))
         for buf in list(self._buffers.values()):
             if buf.lines:
                 self._flush(buf)
@@ -192,17 +232,69 @@ class Ingestor:
 
     # -- one batch ---------------------------------------------------------------------------
 
-    def _flush(self, buf: _Buffer) -> None:
-        arrow = pa.table(
-            {
-                "n": pa.array(range(len(buf.lines)), pa.int64()),
-                "line": pa.array(buf.lines, pa.string()),
-            }
+    def add_block(
+        self,
+        data: bytes,
+        source: str,
+        first_line: int,
+        *,
+        shape: str = DIAG,
+        table: str | None = None,
+        fmt: str = "",
+    ) -> None:
+        """A block of JSON lines (whole lines) as one batch, without a Python object per line.
+
+        Blank lines are skipped; positions are `line N` counted from `first_line`.
+        """
+        if not data:
+            return
+        raw = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(raw == 10)
+        if len(ends) == 0 or ends[-1] != len(raw) - 1:
+            ends = np.append(ends, len(raw))
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        lengths = ends - starts
+        keep = lengths > 0
+        for i in np.flatnonzero(keep & (lengths <= 2)):  # "\r" or " " alone is blank too
+            keep[i] = bool(data[starts[i] : ends[i]].strip())
+        offsets = np.concatenate((starts, [len(raw)])).astype(np.int64)
+        lines = pa.LargeStringArray.from_buffers(
+            len(starts), pa.py_buffer(offsets), pa.py_buffer(data)
         )
+        try:
+            lines.validate(full=True)
+        except pa.ArrowInvalid:  # not UTF-8: decode line by line, replacing bad bytes
+            lines = pa.array(
+                [data[a:b].decode("utf-8", "replace") for a, b in zip(starts, ends, strict=True)],
+                pa.large_string(),
+            )
+        numbers = np.flatnonzero(keep) + first_line
+        piece = _Piece(lines.filter(pa.array(keep)), source, numbers)
+        key = (shape, table, fmt or shape)
+        pieces = self._pieces.setdefault(key, [])
+        pieces.append(piece)
+        # Batches of exactly `batch_rows` records (or BATCH_BYTES), whatever the block size.
+        while sum(len(p.lines) for p in pieces) >= self.batch_rows or (
+            len(pieces) > 1 and sum(p.lines.nbytes for p in pieces) >= BATCH_BYTES
+        ):
+            self._run(_cut(key, pieces, self.batch_rows))
+
+    def _flush(self, buf: _Buffer) -> None:
+        sources, positions = buf.sources, buf.positions
+
+        def locate(n: int) -> tuple[str, str]:
+            return sources[n], positions[n]
+
+        batch = _Batch(
+            buf.shape, buf.table, buf.fmt, pa.array(buf.lines, pa.large_string()), locate
+        )
+        buf.lines, buf.sources, buf.positions, buf.size = [], [], [], 0
+        self._run(batch)
+
+    def _run(self, batch: _Batch) -> None:
+        arrow = pa.table({"n": pa.array(range(len(batch)), pa.int64()), "line": batch.lines})
         # Record batches of a few thousand rows let DuckDB scan the batch on every core.
         arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=2048))
-        batch = _Batch(buf, buf.lines, buf.sources, buf.positions)
-        buf.lines, buf.sources, buf.positions, buf.size = [], [], [], 0
         received = datetime.now(UTC).replace(tzinfo=None)
         con = self.ws.engine.con
         con.register("__chunk", arrow)
@@ -220,7 +312,7 @@ class Ingestor:
 
     def _batch(self, con: duckdb.DuckDBPyConnection, b: _Batch, received: datetime) -> list[_Error]:
         """Route and check the batch: one pass reads each record's keys (and category)."""
-        diag = b.buf.shape == DIAG
+        diag = b.shape == DIAG
         keys = "TRY(json_keys(line, ['$', '$.properties']))" if diag else "TRY(json_keys(line))"
         cat = "lower(TRY(json_extract_string(line, '$.category')))" if diag else "NULL"
         top = "k[1]" if diag else "k"
@@ -236,7 +328,7 @@ class Ingestor:
                 reason = "not valid JSON" if invalid else "not a JSON object"
                 errors += [b.error(n, reason) for n in bad_rows]
                 continue
-            table = CATEGORY_TABLES.get(c) if diag else b.buf.table
+            table = CATEGORY_TABLES.get(c) if diag else b.table
             if table is None:
                 reason = (
                     "the record has no category"
@@ -280,10 +372,10 @@ class Ingestor:
         rejected records, the time range and the duplicates, into a small table. The second
         converts every field and inserts straight into the table, with no copy in between.
         """
-        mapping = self._mapping(b.buf.shape, table, top_keys, prop_keys)
+        mapping = self._mapping(b.shape, table, top_keys, prop_keys)
         if mapping.new_columns:
             self._extend(con, table, mapping.new_columns, where)
-            mapping = self._mapping(b.buf.shape, table, top_keys, prop_keys)
+            mapping = self._mapping(b.shape, table, top_keys, prop_keys)
         types = dict(self.ws.catalog.tables[table].columns)
         mapped = {f.column for f in mapping.fields} | set(mapping.constants)
         key_cols = [c for c in NATURAL_KEYS.get(table, ()) if c in mapped]
@@ -357,7 +449,7 @@ class Ingestor:
             if "_IsBillable" in types and "_IsBillable" not in mapped:
                 out["_IsBillable"] = "'True'"
             out["_ItemId"] = item_id
-            keep = where if remaining == total == len(b.lines) else "n IN (SELECT n FROM __keys)"
+            keep = where if remaining == total == len(b) else "n IN (SELECT n FROM __keys)"
             cols = ", ".join(f'"{c}"' for c in out)
             exprs = ", ".join(f"{e}" for e in out.values())
             sql = (
