@@ -25,7 +25,14 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     args = parse(["simulate"])
     assert (args.days, args.users, args.seed, args.end, args.live) == (30, 500, 0, None, False)
     assert args.workspace == "/tmp/ws-from-env"
-    assert args.run is cli.run
+    assert args.run is cli.run and args.func is cli.run
+
+
+def test_registers_like_the_other_command_modules() -> None:
+    parser = argparse.ArgumentParser(prog="kustodian")
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["simulate", "--days", "2"])
+    assert args.func is cli.run and args.days == 2
 
 
 @pytest.mark.parametrize("fmt", cli.EXPORTS)

@@ -24,10 +24,12 @@ WRITERS: dict[str, Writer] = {
 
 
 def table_rows(ws: Workspace) -> dict[str, list[list[Any]]]:
-    # TenantId is the workspace's id, and _TimeReceived/_ItemId are the ingestion's own
+    # TenantId is the workspace's id; _TimeReceived and _ItemId are the ingestion's own, and so
+    # is _BilledSize, the length of the text as received (JSON lines count their newline)
     out = {}
+    drop = "TenantId, _TimeReceived, _ItemId, _BilledSize"
     for table in CATEGORY_TABLES.values():
-        q = f"{table} | project-away TenantId, _TimeReceived, _ItemId | order by TimeGenerated asc, Id asc"
+        q = f"{table} | project-away {drop} | order by TimeGenerated asc, Id asc"
         out[table] = ws.query(q).rows
     return out
 

@@ -47,8 +47,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--export", metavar="DIR", help="write export files to DIR instead")
     p.add_argument("--export-format", choices=EXPORTS, default="eventhub")
     p.add_argument("--batch", type=int, default=5000, help=argparse.SUPPRESS)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, func=run)
     return p
+
+
+def register(subparsers: Any) -> None:
+    """The `kustodian.cli.main.COMMAND_MODULES` hook: adds `simulate` (sets `func`)."""
+    add_parser(subparsers)
 
 
 def _fail(message: str) -> int:
@@ -76,11 +81,12 @@ def run(args: argparse.Namespace) -> int:
         return _export(sim, args)
     if not args.workspace:
         return _fail("no workspace: pass --workspace PATH or set KUSTODIAN_WORKSPACE")
+    from kustodian.cli.main import BULK_MEMORY_LIMIT
     from kustodian.ingest import ingest_records
     from kustodian.workspace.workspace import Workspace, WorkspaceError
 
-    try:
-        ws = Workspace.open(args.workspace)
+    try:  # a demo may start from nothing: the workspace is created when missing
+        ws = Workspace.open(args.workspace, memory_limit=BULK_MEMORY_LIMIT)
     except WorkspaceError as e:
         return _fail(str(e))
     try:
