@@ -293,3 +293,29 @@ def test_twin_columns_take_the_string_twin_when_the_dynamic_one_is_empty(
         {"TimeGenerated": "2025-03-01T10:00:00Z", "Id": "t1", "Status": {"errorCode": 0}},
         {"TimeGenerated": "2025-03-01T13:00:00Z", "Id": "t2", "Status": {"errorCode": 1}},
     ]
+
+
+def test_azure_data_explorer_v1_document(ws: Workspace, tmp_path: Path) -> None:
+    doc = {
+        "Tables": [
+            {
+                "TableName": "Table_0",
+                "Columns": [
+                    {
+                        "ColumnName": "TimeGenerated",
+                        "DataType": "DateTime",
+                        "ColumnType": "datetime",
+                    },
+                    {"ColumnName": "Id", "DataType": "String", "ColumnType": "string"},
+                    {"ColumnName": "Status", "DataType": "Object", "ColumnType": "dynamic"},
+                    {"ColumnName": "Type", "DataType": "String", "ColumnType": "string"},
+                ],
+                "Rows": [["2025-03-01T10:00:00Z", "v1", '{"errorCode":0}', "SigninLogs"]],
+            },
+            {"TableName": "Table_1", "Columns": [], "Rows": []},
+        ]
+    }
+    path = tmp_path / "adx.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert ingest_paths(ws, [str(path)]).tables == {"SigninLogs": 1}
+    assert rows(ws, "SigninLogs | project Id, Status") == [{"Id": "v1", "Status": {"errorCode": 0}}]
