@@ -445,7 +445,7 @@ class Ingestor:
             out["Type"] = f"'{table}'"
             out["_TimeReceived"] = "$received"
             if "_BilledSize" in types and "_BilledSize" not in mapped:
-                out["_BilledSize"] = "CAST(strlen(line) AS DOUBLE)"
+                out["_BilledSize"] = "CAST(strlen(rtrim(line, chr(13) || chr(10))) AS DOUBLE)"
             if "_IsBillable" in types and "_IsBillable" not in mapped:
                 out["_IsBillable"] = "'True'"
             out["_ItemId"] = item_id
