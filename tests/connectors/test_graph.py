@@ -501,7 +501,7 @@ def test_a_certificate_not_registered_with_the_app_is_refused(
 
 
 def test_a_pem_without_a_key_is_refused_with_a_message(tmp_path: Path) -> None:
-    pem, cert = make_certificate(tmp_path)
+    _, cert = make_certificate(tmp_path)
     from cryptography.hazmat.primitives import serialization
 
     with pytest.raises(ValueError, match="no private key"):

@@ -93,10 +93,14 @@ def to_record(
             `resourceTenantId` (else `homeTenantId`) stands in, and an audit event has none.
 
     Raises:
-        GraphObjectError: the object is neither kind.
+        GraphObjectError: the object is neither kind, or lacks its time field.
     """
+    kind = object_kind(obj, kind)
+    time_field = "createdDateTime" if kind == SIGNIN else "activityDateTime"
+    if not obj.get(time_field):
+        raise GraphObjectError(f"a Graph {kind} without {time_field}")
     props = {k: v for k, v in obj.items() if not k.startswith("@odata.")}
-    if object_kind(obj, kind) == SIGNIN:
+    if kind == SIGNIN:
         return _signin_record(props, tenant_id)
     return _audit_record(props, tenant_id)
 
