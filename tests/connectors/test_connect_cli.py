@@ -63,8 +63,6 @@ def connect_args(wsdir: Path, fake: FakeGraph, *extra: str) -> list[str]:
         fake.url,
         "--lookback-days",
         "1",
-        "--page-size",
-        "2",
         *extra,
     ]
 

@@ -75,7 +75,6 @@ def connect(
         "authority_host": fake.url,
         "graph_url": fake.url,
         "lookback_days": 1,
-        "page_size": 2,
         **settings,
     }
     configure(ws, "graph", GraphSettings(**values), credential or ClientSecret(SECRET))
@@ -116,7 +115,9 @@ def test_first_pull_follows_nextlink_and_sets_each_tables_checkpoint(
     five_signins(fake)
     fake.signins.append(signin(9, NOW - minutes(5), "nonInteractiveUser"))
     fake.audits += [audit(1, NOW - minutes(30)), audit(2, NOW - minutes(3))]
-    connect(ws, fake, tables=("SigninLogs", "AADNonInteractiveUserSignInLogs", "AuditLogs"))
+    connect(
+        ws, fake, tables=("SigninLogs", "AADNonInteractiveUserSignInLogs", "AuditLogs"), page_size=2
+    )
     s = Puller(ws)(tables=None)
     t = s.table("SigninLogs")
     assert (t.pulled, t.ingested, t.duplicates, t.rejected, t.pages, t.retries, t.error) == (
@@ -307,7 +308,7 @@ def test_retry_after_as_an_http_date(ws: Workspace, fake: FakeGraph) -> None:
     five_signins(fake)
     when = format_datetime(NOW + dt.timedelta(seconds=30), usegmt=True)
     fake.faults.append(Fault("signIns", 503, {"Retry-After": when}, times=1, query="skiptoken=2"))
-    connect(ws, fake, tables=("SigninLogs",))
+    connect(ws, fake, tables=("SigninLogs",), page_size=2)
     run = Puller(ws)
     t = run().table("SigninLogs")
     assert run.sleeps == [30.0]
@@ -371,7 +372,7 @@ def test_403_for_missing_permissions_names_them(ws: Workspace, fake: FakeGraph) 
 def test_401_for_an_expired_token_fetches_a_new_one(ws: Workspace, fake: FakeGraph) -> None:
     five_signins(fake)
     fake.token_uses = 2  # the token expires (server-side) after two requests
-    connect(ws, fake, tables=("SigninLogs",))
+    connect(ws, fake, tables=("SigninLogs",), page_size=2)
     t = Puller(ws)().table("SigninLogs")
     assert (t.ingested, t.pages, t.error) == (5, 3, None)
     assert fake.issued == 2
@@ -390,7 +391,7 @@ def test_401_again_after_a_refresh_is_an_error(ws: Workspace, fake: FakeGraph) -
 
 def test_checkpoint_does_not_advance_when_a_page_fails(ws: Workspace, fake: FakeGraph) -> None:
     five_signins(fake)
-    connect(ws, fake, tables=("SigninLogs",), max_retries=1)
+    connect(ws, fake, tables=("SigninLogs",), max_retries=1, page_size=2)
     run = Puller(ws)
     run()
     assert checkpoint(ws) == "2024-05-01T11:50:00Z"
@@ -544,3 +545,15 @@ def test_windows_cover_the_span_and_the_last_is_open() -> None:
         (NOW - dt.timedelta(hours=18), NOW - dt.timedelta(hours=6)),
         (NOW - dt.timedelta(hours=6), None),
     ]
+
+
+def test_a_next_link_to_the_same_page_is_an_error_not_a_loop(
+    ws: Workspace, fake: FakeGraph
+) -> None:
+    from kustodian.connectors.graph import STREAMS, GraphPull
+
+    connect(ws, fake, tables=("AuditLogs",))
+    same = GraphPull(ws).list_url(STREAMS["AuditLogs"], NOW - dt.timedelta(days=1), None)
+    fake.faults.append(Fault("directoryAudits", 200, body={"value": [], "@odata.nextLink": same}))
+    error = Puller(ws)().table("AuditLogs").error or ""
+    assert "points to the same page" in error

@@ -647,6 +647,8 @@ class GraphPull:
             if page_newest is not None and (newest is None or page_newest > newest):
                 newest = page_newest
             link = doc.get("@odata.nextLink")
+            if link == url:
+                raise GraphError(f"Graph's @odata.nextLink points to the same page: {_path(url)}")
             url = link if isinstance(link, str) and link else None
         return newest
 
