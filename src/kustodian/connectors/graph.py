@@ -239,11 +239,12 @@ def configure(ws: Workspace, name: str, settings: GraphSettings, credential: Cre
         )
     else:
         raise ConnectorError(f"unsupported credential {credential!r}")
-    ws.set_secret(secret_name(name, settings.auth), value)
-    for other in AUTH_KINDS:
-        if other != settings.auth:
-            ws.delete_secret(secret_name(name, other))
-    ws.save_connector(name, KIND, settings.to_json())
+    with ws.transaction():  # the settings and their secret change together
+        ws.set_secret(secret_name(name, settings.auth), value)
+        for other in AUTH_KINDS:
+            if other != settings.auth:
+                ws.delete_secret(secret_name(name, other))
+        ws.save_connector(name, KIND, settings.to_json())
 
 
 def load(ws: Workspace, name: str) -> tuple[GraphSettings, Credential]:
