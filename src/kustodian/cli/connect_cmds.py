@@ -261,7 +261,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         if since is None:
             return _fail(f"--since: '{args.since}' is not an ISO 8601 instant")
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
-    ws = open_workspace(args)
+    ws = open_workspace(args, bulk=True)
     try:
         names = [args.name] if args.name else [n for n, k, _ in ws.connectors() if k == KIND]
         if not names:
