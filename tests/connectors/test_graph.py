@@ -557,3 +557,13 @@ def test_a_next_link_to_the_same_page_is_an_error_not_a_loop(
     fake.faults.append(Fault("directoryAudits", 200, body={"value": [], "@odata.nextLink": same}))
     error = Puller(ws)().table("AuditLogs").error or ""
     assert "points to the same page" in error
+
+
+def test_a_throttled_token_endpoint_is_retried(ws: Workspace, fake: FakeGraph) -> None:
+    fake.audits.append(audit(1, NOW - minutes(1)))
+    fake.faults.append(Fault("oauth2", 503, {"Retry-After": "3"}))
+    connect(ws, fake, tables=("AuditLogs",))
+    run = Puller(ws)
+    t = run().table("AuditLogs")
+    assert (t.ingested, t.retries, t.error) == (1, 1, None)
+    assert run.sleeps == [3.0]
