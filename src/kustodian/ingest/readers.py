@@ -38,7 +38,7 @@ HEAD_BYTES = 64 * 1024
 # refused with a message (Event Hub bodies are at most 1 MB; archives are JSON lines).
 MAX_DOCUMENT_BYTES = 512 << 20
 
-FORMAT_MODULES: tuple[str, ...] = ("kustodian.ingest.readers",)
+FORMAT_MODULES: tuple[str, ...] = ("kustodian.ingest.readers", "kustodian.ingest.graph")
 
 
 class ReadError(Exception):
