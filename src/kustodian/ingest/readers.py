@@ -159,29 +159,38 @@ def _sniff_diagnostic(path: Path, head: bytes) -> bool:
     return b'"records"' in head[:4096] or (b'"category"' in head and b'"properties"' in head)
 
 
+BLOCK_BYTES = 32 << 20
+
+
 def _read_diagnostic(ing: Ingestor, path: Path, label: str, table: str | None) -> None:
-    lines = _lines(path)
-    first = next(lines, None)
-    if first is None:
-        return
-    try:
-        orjson.loads(first[1])
-        line_mode = True
-    except orjson.JSONDecodeError:
-        line_mode = False
-    if not line_mode:  # one document spread over several lines
-        _diagnostic_document(ing, _whole(path), label, "")
-        return
-    for i, raw in _chain(first, lines):
-        if raw.strip():
-            _diagnostic_document(ing, raw, label, f"line {i}")
-
-
-def _chain(
-    first: tuple[int, bytes], rest: Iterator[tuple[int, bytes]]
-) -> Iterator[tuple[int, bytes]]:
-    yield first
-    yield from rest
+    with open_binary(path) as f:
+        head = f.read(HEAD_BYTES).removeprefix(b"\xef\xbb\xbf")
+        while b"\n" not in head and (more := f.read(HEAD_BYTES)):  # a long first line
+            head += more
+        first_line = head.split(b"\n", 1)[0]
+        try:
+            orjson.loads(first_line)
+        except orjson.JSONDecodeError:  # one document spread over several lines
+            _diagnostic_document(ing, _whole(path), label, "")
+            return
+        # JSON lines: whole blocks of lines go to the ingestor as they are (storage archives);
+        # lines that are Event Hub bodies are split into their records here.
+        pending, line_no = head, 1
+        while True:
+            chunk = f.read(BLOCK_BYTES)
+            data = pending + chunk
+            cut = data.rfind(b"\n") + 1 if chunk else len(data)
+            block, pending = data[:cut], data[cut:]
+            if block:
+                if b'"records"' in block:
+                    for i, raw in enumerate(block.split(b"\n")):
+                        if raw.strip():
+                            _diagnostic_document(ing, raw, label, f"line {line_no + i}")
+                else:
+                    ing.add_block(block, label, line_no, shape=DIAG, fmt="diagnostic")
+                line_no += block.count(b"\n")
+            if not chunk:
+                return
 
 
 def _diagnostic_document(ing: Ingestor, raw: bytes, label: str, where: str) -> None:

@@ -16,6 +16,7 @@ A crash mid-ingest therefore loses no committed batch and leaves no half batch b
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 
 from kustodian.ingest.mapping import (
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
     from kustodian.workspace.workspace import Workspace
 
-BATCH_ROWS = 50_000
+BATCH_ROWS = int(os.environ.get("KUSTODIAN_INGEST_BATCH_ROWS", "50000"))
 BATCH_BYTES = 128 << 20
 
 DIAG = "diag"
@@ -101,20 +103,21 @@ _Error = tuple[str, str, str, str, str, str]  # source, position, format, table,
 
 @dataclass
 class _Batch:
-    buf: _Buffer
-    lines: list[str]
-    sources: list[str]
-    positions: list[str]
+    """Records to map in one transaction: `lines[n]` is record n, `locate(n)` its position."""
+
+    shape: str
+    table: str | None
+    fmt: str
+    lines: pa.Array
+    locate: Callable[[int], tuple[str, str]]
 
     def error(self, n: int, reason: str, table: str = "") -> _Error:
-        return (
-            self.sources[n],
-            self.positions[n],
-            self.buf.fmt,
-            table or self.buf.table or "",
-            reason,
-            self.lines[n],
-        )
+        source, position = self.locate(n)
+        raw = str(self.lines[n].as_py()).rstrip("\r\n")
+        return (source, position, self.fmt, table or self.table or "", reason, raw)
+
+    def __len__(self) -> int:
+        return len(self.lines)
 
 
 class Ingestor:
@@ -191,17 +194,67 @@ class Ingestor:
 
     # -- one batch ---------------------------------------------------------------------------
 
-    def _flush(self, buf: _Buffer) -> None:
-        arrow = pa.table(
-            {
-                "n": pa.array(range(len(buf.lines)), pa.int64()),
-                "line": pa.array(buf.lines, pa.string()),
-            }
+    def add_block(
+        self,
+        data: bytes,
+        source: str,
+        first_line: int,
+        *,
+        shape: str = DIAG,
+        table: str | None = None,
+        fmt: str = "",
+    ) -> None:
+        """A block of JSON lines (whole lines) as one batch, without a Python object per line.
+
+        Blank lines are skipped; positions are `line N` counted from `first_line`.
+        """
+        if not data:
+            return
+        raw = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(raw == 10)
+        if len(ends) == 0 or ends[-1] != len(raw) - 1:
+            ends = np.append(ends, len(raw))
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        lengths = ends - starts
+        keep = lengths > 0
+        for i in np.flatnonzero(keep & (lengths <= 2)):  # "\r" or " " alone is blank too
+            keep[i] = bool(data[starts[i] : ends[i]].strip())
+        offsets = np.concatenate((starts, [len(raw)])).astype(np.int64)
+        lines = pa.LargeStringArray.from_buffers(
+            len(starts), pa.py_buffer(offsets), pa.py_buffer(data)
         )
+        try:
+            lines.validate(full=True)
+        except pa.ArrowInvalid:  # not UTF-8: decode line by line, replacing bad bytes
+            lines = pa.array(
+                [data[a:b].decode("utf-8", "replace") for a, b in zip(starts, ends, strict=True)],
+                pa.large_string(),
+            )
+        numbers = np.flatnonzero(keep)
+        lines = lines.filter(pa.array(keep))
+        first = first_line
+
+        def locate(n: int) -> tuple[str, str]:
+            return source, f"line {first + int(numbers[n])}"
+
+        self._run(_Batch(shape, table, fmt or shape, lines, locate))
+
+    def _flush(self, buf: _Buffer) -> None:
+        sources, positions = buf.sources, buf.positions
+
+        def locate(n: int) -> tuple[str, str]:
+            return sources[n], positions[n]
+
+        batch = _Batch(
+            buf.shape, buf.table, buf.fmt, pa.array(buf.lines, pa.large_string()), locate
+        )
+        buf.lines, buf.sources, buf.positions, buf.size = [], [], [], 0
+        self._run(batch)
+
+    def _run(self, batch: _Batch) -> None:
+        arrow = pa.table({"n": pa.array(range(len(batch)), pa.int64()), "line": batch.lines})
         # Record batches of a few thousand rows let DuckDB scan the batch on every core.
         arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=2048))
-        batch = _Batch(buf, buf.lines, buf.sources, buf.positions)
-        buf.lines, buf.sources, buf.positions, buf.size = [], [], [], 0
         received = datetime.now(UTC).replace(tzinfo=None)
         con = self.ws.engine.con
         con.register("__chunk", arrow)
@@ -219,7 +272,7 @@ class Ingestor:
 
     def _batch(self, con: duckdb.DuckDBPyConnection, b: _Batch, received: datetime) -> list[_Error]:
         """Route and check the batch: one pass reads each record's keys (and category)."""
-        diag = b.buf.shape == DIAG
+        diag = b.shape == DIAG
         keys = "TRY(json_keys(line, ['$', '$.properties']))" if diag else "TRY(json_keys(line))"
         cat = "lower(TRY(json_extract_string(line, '$.category')))" if diag else "NULL"
         top = "k[1]" if diag else "k"
@@ -235,7 +288,7 @@ class Ingestor:
                 reason = "not valid JSON" if invalid else "not a JSON object"
                 errors += [b.error(n, reason) for n in bad_rows]
                 continue
-            table = CATEGORY_TABLES.get(c) if diag else b.buf.table
+            table = CATEGORY_TABLES.get(c) if diag else b.table
             if table is None:
                 reason = (
                     "the record has no category"
@@ -245,7 +298,9 @@ class Ingestor:
                 errors += [
                     b.error(n, reason)
                     for (n,) in con.execute(
-                        f"SELECT n FROM __chunk WHERE {cat} IS NOT DISTINCT FROM ?", [c]
+                        f"SELECT n FROM __chunk WHERE {cat} IS NOT DISTINCT FROM ? "
+                        "AND len(TRY(json_keys(line))) > 0",
+                        [c],
                     ).fetchall()
                 ]
                 continue
@@ -277,10 +332,10 @@ class Ingestor:
         rejected records, the time range and the duplicates, into a small table. The second
         converts every field and inserts straight into the table, with no copy in between.
         """
-        mapping = self._mapping(b.buf.shape, table, top_keys, prop_keys)
+        mapping = self._mapping(b.shape, table, top_keys, prop_keys)
         if mapping.new_columns:
             self._extend(con, table, mapping.new_columns, where)
-            mapping = self._mapping(b.buf.shape, table, top_keys, prop_keys)
+            mapping = self._mapping(b.shape, table, top_keys, prop_keys)
         types = dict(self.ws.catalog.tables[table].columns)
         mapped = {f.column for f in mapping.fields} | set(mapping.constants)
         key_cols = [c for c in NATURAL_KEYS.get(table, ()) if c in mapped]
@@ -351,7 +406,7 @@ class Ingestor:
             if "_IsBillable" in types and "_IsBillable" not in mapped:
                 out["_IsBillable"] = "'True'"
             out["_ItemId"] = item_id
-            keep = where if remaining == total == len(b.lines) else "n IN (SELECT n FROM __keys)"
+            keep = where if remaining == total == len(b) else "n IN (SELECT n FROM __keys)"
             cols = ", ".join(f'"{c}"' for c in out)
             exprs = ", ".join(f"{e}" for e in out.values())
             sql = (
@@ -465,13 +520,23 @@ def _convert(v: str, t: KType) -> str:
     if t is KType.DYNAMIC:
         text = f"({v} ->> '$')"
         return (
-            f"CASE WHEN json_type({v}) = 'VARCHAR' AND regexp_matches({text}, '^\\s*[\\[{{]') "
-            f"AND json_valid({text}) THEN json({text}) ELSE {v} END"
+            f"CASE WHEN json_type({v}) <> 'VARCHAR' THEN {v} WHEN {text} = '' THEN NULL "
+            f"WHEN regexp_matches({text}, '^\\s*[\\[{{]') AND json_valid({text}) "
+            f"THEN json({text}) ELSE {v} END"
         )
     if t is KType.DATETIME:
+        # ISO 8601 with Z or an offset keeps all 7 fraction digits (TIMESTAMPTZ would keep 6).
+        tail = f"right({v}, 6)"
+        offset_minutes = (
+            f"(CASE WHEN left({tail}, 1) = '-' THEN -1 ELSE 1 END) * "
+            f"(TRY_CAST(substr({tail}, 2, 2) AS INTEGER) * 60 + "
+            f"TRY_CAST(substr({tail}, 5, 2) AS INTEGER))"
+        )
         return (
             f"coalesce(CASE WHEN right({v}, 1) IN ('Z', 'z') THEN TRY_CAST({v} AS TIMESTAMP_NS) "
-            f"END, TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP_NS), "
+            f"WHEN regexp_matches({tail}, '^[+-][0-9][0-9]:[0-9][0-9]$') THEN "
+            f"TRY_CAST(left({v}, -6) AS TIMESTAMP_NS) - to_minutes({offset_minutes}) END, "
+            f"TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP_NS), "
             f"CAST(try_strptime({v}, {_FORMATS}) AS TIMESTAMP_NS))"
         )
     if t is KType.TIMESPAN:

@@ -14,18 +14,19 @@ from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.dialects.spark import Spark
 
 from kustodian.kql import diagnostics as D
-from kustodian.kql.functions import templates
-from kustodian.kql.functions.base import render_template
+from kustodian.kql.functions import templates, untranslatable
+from kustodian.kql.functions.base import NoTranslation, render_template
 from kustodian.kql.sqlnodes import KqlAggFn, KqlFn, parenthesize
 
 DIALECTS = ("duckdb", "spark")
 
 
 class MissingTranslation(Exception):
-    def __init__(self, op: str, dialect: str) -> None:
+    def __init__(self, op: str, dialect: str, reason: str = "") -> None:
         super().__init__(op)
         self.op = op
         self.dialect = dialect
+        self.reason = reason
 
 
 def _renderer(dialect: str) -> Any:
@@ -34,11 +35,14 @@ def _renderer(dialect: str) -> Any:
         op = e.this if isinstance(e.this, str) else e.this.name
         t = table.get(op)
         if t is None:
-            if dialect == "duckdb" or op in _PLAIN:
+            if dialect == "duckdb":
                 args = ", ".join(gen.sql(a) for a in e.expressions)
                 return f"{op}({args})"
-            raise MissingTranslation(op, dialect)
-        return render_template(t, [_operand(gen, a) for a in e.expressions])
+            raise MissingTranslation(op, dialect, untranslatable(dialect).get(op, ""))
+        try:
+            return render_template(t, [_operand(gen, a) for a in e.expressions])
+        except NoTranslation as x:
+            raise MissingTranslation(op, dialect, x.reason) from None
 
     return render
 
@@ -65,10 +69,6 @@ def _operand(gen: Any, a: exp.Expression) -> str:
     return sql if isinstance(a, _ATOMS) else f"({sql})"
 
 
-# operations that have the same name and meaning in every dialect
-_PLAIN = frozenset({"json_object"})
-
-
 class KustoDuckDB(DuckDB):  # type: ignore[misc]
     class Generator(DuckDB.Generator):  # type: ignore[misc]
         TRANSFORMS = {
@@ -85,12 +85,32 @@ class KustoSpark(Spark):  # type: ignore[misc]
             KqlFn: _renderer("spark"),
             KqlAggFn: _renderer("spark"),
         }
+
+        def literal_sql(self, expression: exp.Literal) -> str:
+            # Spark reads 0.5 as a DECIMAL, whose arithmetic rounds: Kusto's reals are doubles
+            text = expression.this
+            if expression.is_number and "." in text and "e" not in text.lower():
+                return f"{text}D"
+            sql: str = super().literal_sql(expression)
+            return sql
+
         TYPE_MAPPING = {
             **Spark.Generator.TYPE_MAPPING,
             exp.DataType.Type.TIMESTAMP_NS: "TIMESTAMP",
             exp.DataType.Type.JSON: "STRING",
             exp.DataType.Type.UUID: "STRING",
         }
+
+
+def _order_row_numbers(tree: exp.Expression) -> None:
+    """Spark numbers rows only in a window with an order: where any order does (numbering the
+    rows of mv-apply, one row per key of innerunique), the rows' order as read."""
+    for w in tree.find_all(exp.Window):
+        if isinstance(w.this, exp.RowNumber) and not w.args.get("order"):
+            w.set(
+                "order",
+                exp.Order(expressions=[exp.Ordered(this=exp.func("monotonically_increasing_id"))]),
+            )
 
 
 @cache
@@ -108,13 +128,16 @@ def generate(select: exp.Expression, dialect: str = "duckdb", pretty: bool = Fal
         raise D.KqlError([D.engine_error(f"unknown dialect '{dialect}'", "use duckdb or spark")])
     try:
         parenthesize(select)
+        if dialect == "spark":
+            _order_row_numbers(select)
         sql: str = select.sql(dialect=dialect_class(dialect), identify=True, pretty=pretty)
     except MissingTranslation as e:
         raise D.KqlError(
             [
                 D.Diagnostic(
                     "KQL3002",
-                    f"'{e.op}' has no {e.dialect} translation yet",
+                    f"'{e.op}' has no {e.dialect} translation"
+                    + (f": {e.reason}" if e.reason else " yet"),
                     D.NO_SPAN,
                     "run this query on DuckDB (the default engine)",
                 )

@@ -63,3 +63,12 @@ def templates(dialect: str) -> dict[str, Template]:
     for fam in families():
         out.update(fam.templates.get(dialect, {}))
     return out
+
+
+@cache
+def untranslatable(dialect: str) -> dict[str, str]:
+    """Why some operations have no template for a dialect, by operation."""
+    out: dict[str, str] = {}
+    for fam in families():
+        out.update(fam.untranslatable.get(dialect, {}))
+    return out

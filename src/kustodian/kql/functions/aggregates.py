@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from kustodian.kql import diagnostics as D
+from kustodian.kql.functions import spark as S
 from kustodian.kql.functions.base import Arg, Ctx, Family, FunctionSpec, to_bool, to_dynamic
 from kustodian.kql.sqlnodes import agg, cast, fn, lit
 from kustodian.kql.types import KType
@@ -215,7 +216,7 @@ T("collect_set", "list(DISTINCT {0})", "collect_set({0})")
 T(
     "json_elements",
     "CASE json_type({0}) WHEN 'ARRAY' THEN CAST({0} AS JSON[]) ELSE [{0}] END",
-    "from_json({0}, 'array<string>')",
+    lambda a: f"CASE WHEN startswith({a[0]}, '[') THEN {S.elements(a[0])} ELSE array({a[0]}) END",
 )
 # distinct elements in first-seen order (list_distinct does not keep an order)
 T(
@@ -230,11 +231,12 @@ T(
     "list({0} ORDER BY {1})",
     lambda a: f"transform(array_sort(collect_list(struct({a[1]} AS k, {a[0]} AS v))), s -> s.v)",
 )
-T("json_list", "COALESCE(to_json({0}), json('[]'))", "to_json({0})")
+# Spark: the list holds JSON texts, which to_json would quote again
+T("json_list", "COALESCE(to_json({0}), json('[]'))", lambda a: S.array(a[0]))
 T(
     "json_list_limit",
     "COALESCE(to_json(list_slice({0}, 1, {1})), json('[]'))",
-    "to_json(slice({0}, 1, {1}))",
+    lambda a: S.array(f"slice({a[0]}, 1, CAST({a[1]} AS INT))"),
 )
 
 for _name, _distinct, _conditional, _aliases in [
@@ -295,7 +297,13 @@ T("bag_merge_agg", "list({0})", "collect_list({0})")
 T(
     "json_bag",
     "COALESCE(list_reduce(list_prepend(json('{{}}'), {0}), lambda __kql_x, __kql_y: json_merge_patch(__kql_y, __kql_x)), json('{{}}'))",
-    "{0}",
+    # the first value of a key wins, as json_merge_patch does on DuckDB (nested bags are not
+    # merged: Kusto keeps an arbitrary value of a repeated key)
+    lambda a: S.obj(
+        f"aggregate({a[0]}, CAST(array() AS array<struct<key:string,value:string>>), "
+        f"(__kql_acc, __kql_b) -> concat(__kql_acc, filter({S.entries('__kql_b')}, "
+        "__kql_e -> NOT array_contains(transform(__kql_acc, __kql_x -> __kql_x.key), __kql_e.key))))"
+    ),
 )
 add(
     FunctionSpec(
@@ -324,10 +332,20 @@ add(
 
 def percentile_sql(value: Arg, pct: float) -> exp.Expression:
     """Kusto's percentile is nearest-rank over the sorted values."""
-    return agg("percentile_disc", value.sql, lit(pct / 100.0))
+    if value.type is KType.DATETIME:
+        return agg("percentile_disc_datetime", value.sql, lit(pct / 100.0))
+    e = agg("percentile_disc", value.sql, lit(pct / 100.0))
+    # Spark's percentile_disc is a double: back to the values' type
+    return cast(e, value.type) if value.type in (KType.INT, KType.LONG, KType.TIMESPAN) else e
 
 
-T("percentile_disc", "quantile_disc({0}, {1})", "percentile({0}, {1})")
+# the same element as DuckDB's quantile_disc: index floor((n - 1) * p) of the sorted values
+T("percentile_disc", "quantile_disc({0}, {1})", "percentile_disc({1}) WITHIN GROUP (ORDER BY {0})")
+T(
+    "percentile_disc_datetime",
+    "quantile_disc({0}, {1})",
+    "timestamp_micros(CAST(percentile_disc({1}) WITHIN GROUP (ORDER BY unix_micros({0})) AS BIGINT))",
+)
 
 
 def _percentile(ctx: Ctx, a: list[Arg]) -> exp.Expression:

@@ -108,6 +108,8 @@ class Family:
     functions: list[FunctionSpec] = field(default_factory=list)
     templates: dict[str, dict[str, Template]] = field(default_factory=dict)
     udfs: dict[str, Udf] = field(default_factory=dict)
+    # operations a dialect cannot express, with the reason (reported with KQL3002)
+    untranslatable: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add(self, spec: FunctionSpec) -> FunctionSpec:
         object.__setattr__(spec, "family", self.name)
@@ -118,6 +120,15 @@ class Family:
         self.templates.setdefault("duckdb", {})[op] = duckdb
         if spark is not None:
             self.templates.setdefault("spark", {})[op] = spark
+
+    def spark(self, op: str, spark: Template) -> None:
+        """The Spark template of an operation declared with its DuckDB one."""
+        assert op in self.templates.get("duckdb", {}), op
+        self.templates.setdefault("spark", {})[op] = spark
+
+    def no_translation(self, op: str, dialect: str, reason: str) -> None:
+        """Declare that `dialect` cannot express an operation, and why."""
+        self.untranslatable.setdefault(dialect, {})[op] = reason
 
     def udf(self, name: str, func: Callable[..., Any], params: list[str], returns: str) -> None:
         """A Python function the engines register as the SQL function `name` (for what SQL
@@ -132,6 +143,14 @@ class Udf:
     func: Callable[..., Any]
     params: tuple[str, ...]
     returns: str
+
+
+class NoTranslation(Exception):
+    """Raised by a template for arguments it cannot translate (reported as KQL3002)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 # A template is a format string over the argument SQL (`{0}`, `{1}`, `{args}` = all joined) or a

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from kustodian.kql import diagnostics as D
+from kustodian.kql.functions import spark as S
 from kustodian.kql.functions.base import (
     Arg,
     Ctx,
@@ -24,31 +25,43 @@ T = FAMILY.template
 
 # ------------------------------------------------------------------ engine operations
 
-# time: datetime is a nanosecond timestamp, timespan an integer count of 100 ns ticks
-T("now", "make_timestamp_ns($kql_now)", "timestamp_micros(div(:kql_now, 1000))")
-T("datetime_literal", "make_timestamp_ns({0})", "timestamp_micros(div({0}, 1000))")
+# time: datetime is a nanosecond timestamp, timespan an integer count of 100 ns ticks.
+# Spark timestamps have microseconds: nanoseconds are floored to them (also before 1970).
+
+
+def _spark_from_ns(ns: str) -> str:
+    return f"timestamp_micros(div({ns}, 1000) - CASE WHEN {ns} % 1000 < 0 THEN 1 ELSE 0 END)"
+
+
+T("now", "make_timestamp_ns($kql_now)", _spark_from_ns(":kql_now"))
+T("datetime_literal", "make_timestamp_ns({0})", lambda a: _spark_from_ns(a[0]))
 T("epoch_ns", "epoch_ns({0})", "(unix_micros({0}) * 1000)")
 T("now_ns", "$kql_now", ":kql_now")
 T(
     "from_epoch_ns",
     "make_timestamp_ns(CAST({0} AS BIGINT))",
-    "timestamp_micros(div(CAST({0} AS BIGINT), 1000))",
+    lambda a: _spark_from_ns(f"CAST({a[0]} AS BIGINT)"),
 )
 T("int_div", "({0} // {1})", "div({0}, {1})")
 T("int_mod", "((({0}) % ({1}) + abs({1})) % abs({1}))", "((({0}) % ({1}) + abs({1})) % abs({1}))")
-T("real_to_long", "TRY_CAST(trunc({0}) AS BIGINT)", "CAST({0} AS BIGINT)")
-T("long_to_int", "TRY_CAST({0} AS INTEGER)", "CAST({0} AS INT)")
+T(
+    "real_to_long",
+    "TRY_CAST(trunc({0}) AS BIGINT)",
+    "CASE WHEN isnan({0}) OR abs({0}) >= 9.223372036854776E18 THEN NULL ELSE CAST({0} AS BIGINT) END",
+)
+T("long_to_int", "TRY_CAST({0} AS INTEGER)", "TRY_CAST({0} AS INT)")
 
 # text forms (tostring)
 T(
     "dynamic_to_string",
     "json_extract_string({0}, '$')",  # a string's text unquoted, null for null, else JSON text
-    "{0}",
+    lambda a: S.text(a[0]),
 )
 T(
     "datetime_to_string",
     "(strftime({0}, '%Y-%m-%dT%H:%M:%S.') || substr(strftime({0}, '%n'), 1, 7) || 'Z')",
-    "date_format({0}, \"yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'\")",
+    # Spark has microseconds: the seventh fraction digit is always 0
+    "date_format({0}, \"yyyy-MM-dd'T'HH:mm:ss.SSSSSS'0Z'\")",
 )
 T(
     "timespan_to_string",
@@ -74,7 +87,10 @@ T(
     "CASE WHEN isnan({0}) THEN 'NaN' WHEN isinf({0}) THEN CASE WHEN {0} > 0 THEN 'Infinity' ELSE '-Infinity' END "
     "WHEN {0} = trunc({0}) AND abs({0}) < 1e15 THEN CAST(CAST({0} AS BIGINT) AS VARCHAR) "
     "ELSE CAST({0} AS VARCHAR) END",
-    "CAST({0} AS STRING)",
+    "CASE WHEN isnan({0}) THEN 'NaN' WHEN {0} = double('Infinity') THEN 'Infinity' "
+    "WHEN {0} = double('-Infinity') THEN '-Infinity' "
+    "WHEN {0} = floor({0}) AND abs({0}) < 1e15 THEN CAST(CAST({0} AS BIGINT) AS STRING) "
+    "ELSE CAST({0} AS STRING) END",
 )
 T(
     "bool_to_string",
@@ -84,26 +100,33 @@ T(
 T("guid_to_string", "lower(CAST({0} AS VARCHAR))", "lower({0})")
 
 # parsing text and dynamic values
-T("dynamic_to_real", "TRY_CAST(json_extract_string({0}, '$') AS DOUBLE)", "CAST({0} AS DOUBLE)")
+T(
+    "dynamic_to_real",
+    "TRY_CAST(json_extract_string({0}, '$') AS DOUBLE)",
+    lambda a: f"TRY_CAST({S.text(a[0])} AS DOUBLE)",
+)
 T(
     "dynamic_to_long",
     "TRY_CAST(trunc(TRY_CAST(json_extract_string({0}, '$') AS DOUBLE)) AS BIGINT)",
-    "CAST({0} AS BIGINT)",
+    lambda a: f"CAST(TRY_CAST({S.text(a[0])} AS DOUBLE) AS BIGINT)",
+)
+_TEXT_BOOL = (
+    "CASE lower({0}) WHEN 'true' THEN true WHEN 'false' THEN false WHEN '1' THEN true "
+    "WHEN '0' THEN false END"
 )
 T(
     "dynamic_to_bool",
-    "CASE lower(json_extract_string({0}, '$')) WHEN 'true' THEN true WHEN 'false' THEN false "
-    "WHEN '1' THEN true WHEN '0' THEN false END",
-    "CAST({0} AS BOOLEAN)",
+    _TEXT_BOOL.format("json_extract_string({0}, '$')"),
+    lambda a: _TEXT_BOOL.format(S.text(a[0])),
 )
-T("string_to_real", "TRY_CAST(trim({0}) AS DOUBLE)", "CAST({0} AS DOUBLE)")
-T("string_to_long", "TRY_CAST(trim({0}) AS BIGINT)", "CAST({0} AS BIGINT)")
+T("string_to_real", "TRY_CAST(trim({0}) AS DOUBLE)", "TRY_CAST(trim({0}) AS DOUBLE)")
 T(
-    "string_to_bool",
-    "CASE lower(trim({0})) WHEN 'true' THEN true WHEN 'false' THEN false WHEN '1' THEN true "
-    "WHEN '0' THEN false END",
-    "CAST({0} AS BOOLEAN)",
+    "string_to_long",
+    "TRY_CAST(trim({0}) AS BIGINT)",
+    # Spark's cast would truncate "1.5" to 1; DuckDB's (and Kusto's) gives null
+    "CASE WHEN {0} RLIKE '^\\s*[-+]?[0-9]+\\s*$' THEN TRY_CAST(trim({0}) AS BIGINT) END",
 )
+T("string_to_bool", _TEXT_BOOL.format("trim({0})"), _TEXT_BOOL.format("trim({0})"))
 T(
     "string_to_datetime",
     "CASE WHEN regexp_matches({0}, '[+-][0-9]{{2}}:?[0-9]{{2}}$') AND regexp_matches({0}, '[0-9]{{2}}:[0-9]{{2}}') "
@@ -125,38 +148,61 @@ T(
         f"END)"
     ),
 )
-T("string_to_guid", "TRY_CAST({0} AS UUID)", "{0}")
+T(
+    "string_to_guid",
+    "TRY_CAST({0} AS UUID)",
+    "CASE WHEN {0} RLIKE '^[0-9a-fA-F]{{8}}-?([0-9a-fA-F]{{4}}-?){{3}}[0-9a-fA-F]{{12}}$' "
+    "THEN lower(regexp_replace({0}, "
+    "'^(.{{8}})-?(.{{4}})-?(.{{4}})-?(.{{4}})-?(.{{12}})$', '$1-$2-$3-$4-$5')) END",
+)
 
 # dynamic (JSON)
-T("to_json", "to_json({0})", "to_json({0})")
+# Spark holds dynamic values as JSON text (see functions/spark.py)
+T("to_json", "to_json({0})", lambda a: S.value(a[0]))
 T("json_literal", "json({0})", "{0}")
-T("json_extract", "json_extract({0}, {1})", "get_json_object({0}, {1})")
-T("json_extract_text", "json_extract_string({0}, {1})", "get_json_object({0}, {1})")
-T("json_extract_lenient", "TRY(json_extract({0}, {1}))", "get_json_object({0}, {1})")
+T("json_extract", "json_extract({0}, {1})", lambda a: S.path_read(a[0], a[1], False))
+T(
+    "json_extract_text",
+    "json_extract_string({0}, {1})",
+    lambda a: S.path_read(a[0], a[1], True),
+)
+T(
+    "json_extract_lenient",
+    "TRY(json_extract({0}, {1}))",
+    lambda a: S.path_read(a[0], a[1], False),
+)
 T(
     "json_extract_text_list",
     "json_extract_string({0}, {1})",
-    "transform({1}, __kql_p -> get_json_object({0}, __kql_p))",
+    lambda a: S.paths_read(a[0], a[1]),
 )
 T(
     "json_extract_text_list_lenient",
     "TRY(json_extract_string({0}, {1}))",
-    "transform({1}, __kql_p -> get_json_object({0}, __kql_p))",
+    lambda a: S.paths_read(a[0], a[1]),
 )
 T("list_at", "({0})[{1}]", "element_at({0}, {1})")
-T("json_extract_text_lenient", "TRY(json_extract_string({0}, {1}))", "get_json_object({0}, {1})")
+T(
+    "json_extract_text_lenient",
+    "TRY(json_extract_string({0}, {1}))",
+    lambda a: S.path_read(a[0], a[1], True),
+)
 T(
     "json_index",
     lambda a: (
         f"json_extract({a[0]}, '$[' || CASE WHEN {a[1]} < 0 THEN '#' || CAST({a[1]} AS VARCHAR) "
         f"ELSE CAST({a[1]} AS VARCHAR) END || ']')"
     ),
-    lambda a: f"get_json_object({a[0]}, concat('$[', {a[1]}, ']'))",
+    lambda a: S.extract(
+        a[0],
+        f"concat('$[', CASE WHEN {a[1]} < 0 THEN json_array_length({a[0]}) + {a[1]} "
+        f"ELSE {a[1]} END, ']')",
+    ),
 )
 T(
     "json_key",
     "json_extract({0}, '$.\"' || replace({1}, '\"', '\\\"') || '\"')",
-    "get_json_object({0}, concat('$.', {1}))",
+    lambda a: S.extract(a[0], f"concat('$[\\'', {a[1]}, '\\']')"),
 )
 T(
     "json_to_list",
@@ -170,13 +216,20 @@ T(
         )
         + f") WHEN 'NULL' THEN [CAST(NULL AS JSON)] ELSE [{a[0]}] END"
     ),
-    # Spark holds dynamic values as JSON text: arrays parse to their elements' text
     lambda a: (
-        f"CASE WHEN {a[0]} IS NULL THEN NULL WHEN substr(ltrim({a[0]}), 1, 1) = '[' "
-        f"THEN from_json({a[0]}, 'array<string>') ELSE array({a[0]}) END"
+        f"CASE WHEN {a[0]} IS NULL THEN NULL WHEN startswith({a[0]}, '[') "
+        f"THEN {S.elements(a[0])} WHEN startswith({a[0]}, '{{') THEN transform({S.entries(a[0])}, "
+        + (
+            "__kql_kv -> concat('[', " + S.quote("__kql_kv.key") + ", ',', __kql_kv.value, ']'))"
+            if a[1] == "TRUE"
+            else "__kql_kv -> concat('{', "
+            + S.quote("__kql_kv.key")
+            + ", ':', __kql_kv.value, '}'))"
+        )
+        + f" WHEN {a[0]} = 'null' THEN array(CAST(NULL AS STRING)) ELSE array({a[0]}) END"
     ),
 )
-T("json_object", "json_object({args})", "to_json(named_struct({args}))")
+T("json_object", "json_object({args})", S.object_of)
 T("json_strip_nulls", "{0}", "{0}")
 T(
     "json_array_contains",
@@ -251,7 +304,14 @@ def _parse_json(ctx: Ctx, args: list[Arg]) -> exp.Expression:
 
 
 # one parse: text that is not JSON becomes a dynamic string, as Kusto's parse_json does
-T("parse_json", "COALESCE(TRY_CAST({0} AS JSON), to_json({0}))", "{0}")
+T(
+    "parse_json",
+    "COALESCE(TRY_CAST({0} AS JSON), to_json({0}))",
+    lambda a: (
+        f"CASE WHEN {S.is_json(a[0])} THEN {S.extract(a[0], chr(39) + '$' + chr(39))} "
+        f"ELSE {S.quote(a[0])} END"
+    ),
+)
 add(
     FunctionSpec(
         "parse_json",
@@ -295,7 +355,7 @@ def _isempty(ctx: Ctx, args: list[Arg]) -> exp.Expression:
     return exp.Is(this=a.sql, expression=exp.Null())
 
 
-T("json_type", "json_type({0})", "'OBJECT'")
+T("json_type", "json_type({0})", lambda a: S.json_type(a[0]))
 add(FunctionSpec("isnull", 1, 1, KType.BOOL, _isnull))
 add(
     FunctionSpec(
@@ -484,3 +544,73 @@ def _around(ctx: Ctx, args: list[Arg]) -> exp.Expression:
 
 
 add(FunctionSpec("around", 3, 3, KType.BOOL, _around))
+
+
+# ------------------------------------------------------------------ Spark translations
+# (operations above whose Spark SQL needs more than a one-line template)
+
+
+def _sp_literal_regex(s: str) -> str:
+    return f"concat('\\\\Q', replace({s}, '\\\\E', '\\\\E\\\\\\\\E\\\\Q'), '\\\\E')"
+
+
+def _sp_has_dynamic(a: list[str]) -> str:
+    parts = ["'(?i)'"] if a[3] == "FALSE" else []
+    if a[2] in ("'has'", "'hasprefix'"):
+        parts.append("'(^|[^0-9A-Za-z])'")
+    parts.append(_sp_literal_regex(a[1]))
+    if a[2] in ("'has'", "'hassuffix'"):
+        parts.append("'($|[^0-9A-Za-z])'")
+    return f"({a[0]} RLIKE concat({', '.join(parts)}))"
+
+
+def _sp_has_any_dynamic(a: list[str]) -> str:
+    term = (
+        f"{a[0]} RLIKE concat('(?i)(^|[^0-9A-Za-z])', "
+        f"{_sp_literal_regex(S.text('__kql_t'))}, '($|[^0-9A-Za-z])')"
+    )
+    quantifier = "forall" if a[2] == "TRUE" else "exists"
+    return f"{quantifier}({S.elements(a[1], '__kql_t')}, __kql_t -> {term})"
+
+
+def _sp_array_contains(a: list[str]) -> str:
+    ci = a[2] == "TRUE"
+    value = f"lower({a[1]})" if ci else a[1]
+    text = f"lower({S.text('__kql_x')})" if ci else S.text("__kql_x")
+    return f"array_contains(transform({S.elements(a[0], '__kql_x')}, __kql_x -> {text}), {value})"
+
+
+def _sp_string_to_timespan(a: list[str]) -> str:
+    s = a[0]
+    return (
+        f"(CASE WHEN {s} RLIKE '^\\\\s*-?([0-9]+\\\\.)?[0-9]+:[0-9]+(:[0-9]+(\\\\.[0-9]+)?)?\\\\s*$' THEN "
+        f"(CASE WHEN startswith(trim({s}), '-') THEN -1 ELSE 1 END) * ("
+        f"COALESCE(TRY_CAST(NULLIF(regexp_extract({s}, '([0-9]+)\\\\.[0-9]+:', 1), '') AS BIGINT), 0) * 864000000000 + "
+        f"TRY_CAST(regexp_extract({s}, '([0-9]+):[0-9]+', 1) AS BIGINT) * 36000000000 + "
+        f"TRY_CAST(regexp_extract({s}, '[0-9]+:([0-9]+)', 1) AS BIGINT) * 600000000 + "
+        f"COALESCE(TRY_CAST(NULLIF(regexp_extract({s}, '[0-9]+:[0-9]+:([0-9]+)', 1), '') AS BIGINT), 0) * 10000000 + "
+        f"COALESCE(TRY_CAST(NULLIF(rpad(regexp_extract({s}, ':[0-9]+\\\\.([0-9]+)', 1), 7, '0'), '0000000') AS BIGINT), 0)) "
+        f"END)"
+    )
+
+
+FAMILY.spark("has_dynamic", _sp_has_dynamic)
+FAMILY.spark("has_any_dynamic", _sp_has_any_dynamic)
+FAMILY.spark("json_array_contains", _sp_array_contains)
+FAMILY.spark("string_to_timespan", _sp_string_to_timespan)
+FAMILY.spark(
+    "list_indexes",
+    lambda a: (
+        S.indexes(f"greatest({', '.join(f'size({x})' for x in a)}, 0)")
+        if len(a) > 1
+        else S.indexes(f"size({a[0]})")
+    ),
+)
+FAMILY.spark(
+    "dynamic_type_name",
+    lambda a: (
+        f"CASE {S.json_type(a[0])} WHEN 'OBJECT' THEN 'dictionary' WHEN 'ARRAY' THEN 'array' "
+        "WHEN 'VARCHAR' THEN 'string' WHEN 'DOUBLE' THEN 'real' WHEN 'BOOLEAN' THEN 'bool' "
+        "WHEN 'NULL' THEN 'null' ELSE 'long' END"
+    ),
+)

@@ -95,7 +95,9 @@ T(
 T(
     "local_to_utc",
     "make_timestamp_ns(epoch_ns({0}) - " + _LOCAL_OFFSET_US + " * 1000)",
-    "to_utc_timestamp({0}, {1})",
+    # Spark moves a time in a gap forward; taking back the difference maps it as Kusto does
+    "timestamp_micros(unix_micros(to_utc_timestamp({0}, {1})) "
+    "- unix_micros(from_utc_timestamp(to_utc_timestamp({0}, {1}), {1})) + unix_micros({0}))",
 )
 
 

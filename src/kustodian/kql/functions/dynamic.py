@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from sqlglot import exp
 
 from kustodian.kql import diagnostics as D
+from kustodian.kql.functions import spark as SP
 from kustodian.kql.functions import templates
 from kustodian.kql.functions.base import (
     Arg,
@@ -1155,4 +1156,441 @@ add(
         KType.STRING,
         _dynamic_to_json,
     )
+)
+
+
+# ------------------------------------------------------------------ Spark translations
+# Spark holds a dynamic value as JSON text: arrays are read into array<string> of element JSON
+# texts (SP.elements), bags into (key, value JSON text) structs (SP.entries), and written back
+# with SP.array / SP.obj (see functions/spark.py).
+
+SPARK = FAMILY.spark
+
+
+def _sp_list(a: str, var: str = "__kql_e") -> str:
+    return f"({SP.elements(a, var)})"
+
+
+def _sp_numeric(x: str) -> str:
+    return f"({SP.json_type(x)} IN {SP.NUMERIC})"
+
+
+def _sp_core(op: str, *args: str) -> str:
+    return render_template(templates("spark")[op], list(args))
+
+
+SPARK(
+    "dyn_pack_array",
+    lambda a: "concat('[', " + ", ',', ".join(f"COALESCE({x}, 'null')" for x in a) + ", ']')",
+)
+SPARK("dyn_array_reverse", lambda a: SP.array(f"reverse({_sp_list(a[0])})"))
+SPARK(
+    "dyn_array_concat",
+    lambda a: (
+        "CASE WHEN "
+        + " AND ".join(f"startswith({x}, '[')" for x in a)
+        + " THEN "
+        + SP.array(
+            "concat(" + ", ".join(_sp_list(x) for x in a) + ")" if len(a) > 1 else _sp_list(a[0])
+        )
+        + " END"
+    ),
+)
+
+
+def _sp_slice(a: list[str]) -> str:
+    arr, start, end = a
+    n = f"CAST(json_array_length({arr}) AS BIGINT)"
+    s = f"greatest(CASE WHEN {start} < 0 THEN {n} + {start} ELSE {start} END, 0)"
+    e = f"least(CASE WHEN {end} < 0 THEN {n} + {end} ELSE {end} END, {n} - 1)"
+    return SP.array(
+        f"slice({_sp_list(arr)}, CAST({s} + 1 AS INT), CAST(greatest({e} - {s} + 1, 0) AS INT))"
+    )
+
+
+SPARK("dyn_array_slice", _sp_slice)
+SPARK("dyn_json_normal", "{0}")
+
+
+def _sp_index_of(numeric: bool) -> Callable[[list[str]], str]:
+    def render(a: list[str]) -> str:
+        arr, value, start, length, occurrence = a
+        eq = (
+            f"({_sp_numeric('__kql_x')} AND CAST(__kql_x AS DOUBLE) = CAST({value} AS DOUBLE))"
+            if numeric
+            else f"(__kql_x = {value})"
+        )
+        n = f"CAST(json_array_length({arr}) AS BIGINT)"
+        s = f"greatest(CASE WHEN {start} < 0 THEN {n} + {start} ELSE {start} END, 0)"
+        e = f"CASE WHEN {length} = -1 THEN {n} ELSE least({s} + {length}, {n}) END"
+        window = (
+            f"slice({_sp_list(arr)}, CAST({s} + 1 AS INT), CAST(greatest({e} - {s}, 0) AS INT))"
+        )
+        hits = (
+            f"filter(transform({window}, (__kql_x, __kql_i) -> CASE WHEN {eq} THEN __kql_i END), "
+            "__kql_h -> __kql_h IS NOT NULL)"
+        )
+        return (
+            f"CASE WHEN NOT COALESCE(startswith({arr}, '['), false) OR {length} < -1 "
+            f"OR {occurrence} < 0 THEN NULL ELSE COALESCE(CAST(try_element_at({hits}, "
+            f"CAST(greatest({occurrence}, 1) AS INT)) AS BIGINT) + {s}, -1) END"
+        )
+
+    return render
+
+
+SPARK("dyn_index_of", _sp_index_of(False))
+SPARK("dyn_index_of_number", _sp_index_of(True))
+SPARK("dyn_has_element", lambda a: f"COALESCE(array_contains({_sp_list(a[0])}, {a[1]}), false)")
+SPARK(
+    "dyn_has_number",
+    lambda a: (
+        f"COALESCE(exists({_sp_list(a[0])}, __kql_x -> {_sp_numeric('__kql_x')} "
+        f"AND CAST(__kql_x AS DOUBLE) = CAST({a[1]} AS DOUBLE)), false)"
+    ),
+)
+
+
+def _sp_rotate(sign: int) -> Callable[[list[str]], str]:
+    def render(a: list[str]) -> str:
+        arr, k = a
+        shift = f"({k})" if sign > 0 else f"(-({k}))"
+        n = "size(__kql_l)"
+        idx = f"CAST(((((__kql_i + {shift}) % {n}) + {n}) % {n}) + 1 AS INT)"
+        body = SP.array(f"transform(__kql_l, (__kql_x, __kql_i) -> element_at(__kql_l, {idx}))")
+        return SP.let(_sp_list(arr), "__kql_l", body)
+
+    return render
+
+
+def _sp_shift(sign: int) -> Callable[[list[str]], str]:
+    def render(a: list[str]) -> str:
+        arr, k, default = a
+        shift = f"({k})" if sign > 0 else f"(-({k}))"
+        pick = (
+            f"CASE WHEN __kql_i + {shift} >= 0 AND __kql_i + {shift} < size(__kql_l) "
+            f"THEN element_at(__kql_l, CAST(__kql_i + {shift} + 1 AS INT)) ELSE {default} END"
+        )
+        return SP.let(
+            _sp_list(arr), "__kql_l", SP.array(f"transform(__kql_l, (__kql_x, __kql_i) -> {pick})")
+        )
+
+    return render
+
+
+for _name, _sign in (("left", 1), ("right", -1)):
+    SPARK(f"dyn_rotate_{_name}", _sp_rotate(_sign))
+    SPARK(f"dyn_shift_{_name}", _sp_shift(_sign))
+
+SPARK(
+    "dyn_long_list",
+    lambda a: f"transform({_sp_list(a[0])}, __kql_x -> TRY_CAST(__kql_x AS BIGINT))",
+)
+SPARK("dyn_one_long", "array({0})")
+
+
+def _sp_split(a: list[str]) -> str:
+    arr, bounds = a
+    n = "size(__kql_l)"
+    clamp = f"__kql_b -> least(greatest(CASE WHEN __kql_b < 0 THEN {n} + __kql_b ELSE __kql_b END, 0), {n})"
+    edges = f"concat(array(0), transform({bounds}, {clamp}), array({n}))"
+    piece = SP.array(
+        "slice(__kql_l, CAST(__kql_g[__kql_j] + 1 AS INT), "
+        "CAST(greatest(__kql_g[__kql_j + 1] - __kql_g[__kql_j], 0) AS INT))",
+        "__kql_p",
+    )
+    body = SP.let(
+        edges,
+        "__kql_g",
+        SP.array(f"transform({SP.indexes('size(__kql_g) - 1')}, __kql_j -> {piece})"),
+    )
+    return f"CASE WHEN startswith({arr}, '[') THEN {SP.let(_sp_list(arr), '__kql_l', body)} END"
+
+
+SPARK("dyn_array_split", _sp_split)
+SPARK(
+    "dyn_array_sum",
+    lambda a: SP.let(
+        _sp_list(a[0]),
+        "__kql_l",
+        f"CASE WHEN forall(__kql_l, __kql_x -> {_sp_numeric('__kql_x')}) THEN "
+        "aggregate(__kql_l, 0D, (__kql_s, __kql_x) -> __kql_s + CAST(__kql_x AS DOUBLE)) END",
+    ),
+)
+
+
+def _sp_array_iff(yes_dynamic: bool, no_dynamic: bool) -> Callable[[list[str]], str]:
+    def branch(v: str, var: str, dynamic: bool) -> str:
+        if not dynamic:
+            return v
+        return f"CASE WHEN {var} IS NULL THEN {v} ELSE try_element_at({var}, __kql_i + 1) END"
+
+    def render(a: list[str]) -> str:
+        cond, yes, no = a
+        t = SP.json_type("__kql_x")
+        c = (
+            f"CASE WHEN {t} = 'BOOLEAN' THEN __kql_x = 'true' "
+            f"WHEN {t} IN {SP.NUMERIC} THEN CAST(__kql_x AS DOUBLE) <> 0 END"
+        )
+        body = SP.array(
+            f"transform({_sp_list(cond)}, (__kql_x, __kql_i) -> CASE WHEN {c} THEN "
+            f"{branch(yes, '__kql_y', yes_dynamic)} WHEN NOT ({c}) THEN "
+            f"{branch(no, '__kql_n', no_dynamic)} END)"
+        )
+        if no_dynamic:
+            body = SP.let(_sp_list(no), "__kql_n", body)
+        if yes_dynamic:
+            body = SP.let(_sp_list(yes), "__kql_y", body)
+        return body
+
+    return render
+
+
+for _yes in (True, False):
+    for _no in (True, False):
+        SPARK(
+            "dyn_array_iff_" + ("a" if _yes else "s") + ("a" if _no else "s"),
+            _sp_array_iff(_yes, _no),
+        )
+
+
+def _sp_sort(descending: bool, nulls_last: bool) -> Callable[[list[str]], str]:
+    def render(a: list[str]) -> str:
+        x = "element_at(__kql_f, __kql_i)"
+        t = SP.json_type(x)
+        key = (
+            f"named_struct('c', CASE WHEN {t} IN {SP.NUMERIC} THEN 0 WHEN {t} = 'VARCHAR' THEN 1 "
+            f"ELSE 2 END, 'n', CASE WHEN {t} IN {SP.NUMERIC} THEN CAST({x} AS DOUBLE) END, "
+            f"'s', CASE WHEN {t} = 'VARCHAR' THEN {SP.text(x)} END, 'o', {x}, "
+            f"'i', {'-__kql_i' if descending else '__kql_i'})"
+        )
+        positions = "transform(__kql_f, (__kql_x, __kql_k) -> __kql_k + 1)"
+        values = f"array_sort(transform(filter({positions}, __kql_i -> {x} <> 'null'), __kql_i -> {key}))"
+        if descending:  # descending keys, equal ones in their order (their index was negated)
+            values = f"reverse({values})"
+        values = f"transform({values}, __kql_s -> abs(__kql_s.i))"
+        nulls = f"filter({positions}, __kql_i -> {x} = 'null')"
+        perm = f"concat({values}, {nulls})" if nulls_last else f"concat({nulls}, {values})"
+        out = []
+        for arr in a:
+            pick = SP.array("transform(__kql_q, __kql_p -> element_at(__kql_m, __kql_p))")
+            out.append(
+                SP.let(
+                    _sp_list(arr),
+                    "__kql_m",
+                    f"CASE WHEN size(__kql_m) = size(__kql_f) THEN {pick} END",
+                )
+            )
+        body = (
+            out[0]
+            if len(out) == 1
+            else ("concat('[', " + ", ',', ".join(f"COALESCE({o}, 'null')" for o in out) + ", ']')")
+        )
+        body = SP.let(perm, "__kql_q", body)
+        return (
+            f"CASE WHEN startswith({a[0]}, '[') THEN {SP.let(_sp_list(a[0]), '__kql_f', body)} END"
+        )
+
+    return render
+
+
+for _desc in (False, True):
+    for _last in (False, True):
+        SPARK(
+            f"dyn_sort_{'desc' if _desc else 'asc'}_{'last' if _last else 'first'}",
+            _sp_sort(_desc, _last),
+        )
+
+
+def _sp_set(kind: str) -> Callable[[list[str]], str]:
+    def render(a: list[str]) -> str:
+        lists = [f"COALESCE({_sp_list(x)}, {SP.NO_ELEMENTS})" for x in a]
+        if kind == "union":
+            return SP.array(f"array_distinct(concat({', '.join(lists)}))")
+        test = " AND ".join(
+            f"{'' if kind == 'intersect' else 'NOT '}array_contains({lst}, __kql_y)"
+            for lst in lists[1:]
+        )
+        return SP.array(f"filter(array_distinct({lists[0]}), __kql_y -> {test})")
+
+    return render
+
+
+for _kind in ("union", "intersect", "difference"):
+    SPARK(f"dyn_set_{_kind}", _sp_set(_kind))
+
+SPARK(
+    "dyn_jaccard",
+    lambda a: SP.let(
+        f"array_distinct(COALESCE({_sp_list(a[0])}, {SP.NO_ELEMENTS}))",
+        "__kql_p",
+        SP.let(
+            f"array_distinct(COALESCE({_sp_list(a[1])}, {SP.NO_ELEMENTS}))",
+            "__kql_q",
+            SP.value(
+                "CAST(size(filter(__kql_p, __kql_u -> array_contains(__kql_q, __kql_u))) AS DOUBLE) "
+                "/ (size(__kql_p) + size(__kql_q) "
+                "- size(filter(__kql_p, __kql_u -> array_contains(__kql_q, __kql_u))))"
+            ),
+        ),
+    ),
+)
+
+
+def _sp_zip(a: list[str]) -> str:
+    names = [f"__kql_z{i}" for i in range(len(a))]
+    n = f"greatest({', '.join(f'size({v})' for v in names)})"
+    row = (
+        "concat('[', "
+        + ", ',', ".join(f"COALESCE(try_element_at({v}, __kql_i + 1), 'null')" for v in names)
+        + ", ']')"
+    )
+    body = SP.array(f"transform({SP.indexes(n)}, __kql_i -> {row})")
+    for x, v in reversed(list(zip(a, names))):
+        body = SP.let(_sp_list(x), v, body)
+    return "CASE WHEN " + " AND ".join(f"startswith({x}, '[')" for x in a) + f" THEN {body} END"
+
+
+SPARK("dyn_zip", _sp_zip)
+
+
+def _sp_entries(a: str) -> str:
+    return f"({SP.entries(a)})"
+
+
+def _sp_put(a: list[str]) -> str:
+    bag, key, value = a
+    new = f"named_struct('key', {key}, 'value', {value})"
+    replaced = (
+        f"transform(__kql_b, __kql_x -> CASE WHEN __kql_x.key = {key} THEN {new} ELSE __kql_x END)"
+    )
+    body = (
+        f"CASE WHEN exists(__kql_b, __kql_x -> __kql_x.key = {key}) THEN {replaced} "
+        f"ELSE concat(__kql_b, array({new})) END"
+    )
+    return f"CASE WHEN startswith({bag}, '{{') THEN {SP.let(_sp_entries(bag), '__kql_b', SP.obj(body))} END"
+
+
+def _sp_replace(a: list[str]) -> str:
+    bag, key, value = a
+    new = f"named_struct('key', {key}, 'value', {value})"
+    replaced = (
+        f"transform(__kql_b, __kql_x -> CASE WHEN __kql_x.key = {key} THEN {new} ELSE __kql_x END)"
+    )
+    return (
+        f"CASE WHEN startswith({bag}, '{{') AND array_contains(json_object_keys({bag}), {key}) "
+        f"THEN {SP.let(_sp_entries(bag), '__kql_b', SP.obj(replaced))} ELSE {bag} END"
+    )
+
+
+SPARK("dyn_bag_keys", "to_json(json_object_keys({0}))")
+SPARK(
+    "dyn_bag_get",
+    lambda a: (
+        f"try_element_at(filter({_sp_entries(a[0])}, __kql_x -> __kql_x.key = {a[1]}), 1).value"
+    ),
+)
+SPARK("dyn_as_bag", "CASE WHEN startswith({0}, '{{') THEN {0} ELSE '{{}}' END")
+SPARK("dyn_bag_has", "COALESCE(array_contains(json_object_keys({0}), {1}), false)")
+SPARK("dyn_bag_put", _sp_put)
+SPARK("dyn_bag_replace", _sp_replace)
+SPARK(
+    "dyn_bag_remove",
+    lambda a: (
+        f"CASE WHEN startswith({a[0]}, '{{') THEN "
+        + SP.obj(f"filter({_sp_entries(a[0])}, __kql_x -> NOT array_contains({a[1]}, __kql_x.key))")
+        + f" ELSE {a[0]} END"
+    ),
+)
+SPARK("dyn_if_bag", "CASE WHEN startswith({0}, '{{') THEN {1} END")
+SPARK("dyn_string_list", lambda a: f"transform({_sp_list(a[0])}, __kql_x -> {SP.text('__kql_x')})")
+SPARK(
+    "dyn_bag_merge",
+    lambda a: SP.obj(
+        SP.dedupe(
+            "concat(" + ", ".join(f"COALESCE({_sp_entries(x)}, {SP.NO_ENTRIES})" for x in a) + ")"
+        )
+    ),
+)
+
+
+def _sp_bag_zip(a: list[str]) -> str:
+    keys, values = a
+    t = SP.json_type("__kql_k")
+    entry = (
+        f"CASE WHEN {t} = 'VARCHAR' THEN named_struct('key', {SP.text('__kql_k')}, "
+        "'value', try_element_at(__kql_v, __kql_i + 1)) END"
+    )
+    entries = (
+        f"filter(transform({_sp_list(keys)}, (__kql_k, __kql_i) -> {entry}), "
+        "__kql_x -> __kql_x IS NOT NULL)"
+    )
+    body = SP.let(_sp_list(values), "__kql_v", SP.obj(SP.dedupe(entries)))
+    return f"CASE WHEN startswith({keys}, '[') THEN {body} END"
+
+
+SPARK("dyn_bag_zip", _sp_bag_zip)
+SPARK("dyn_json_object", SP.object_of)
+SPARK(
+    "dyn_pack_entries",
+    lambda a: SP.obj(
+        "reverse("
+        + SP.dedupe(
+            "reverse(array("
+            + ", ".join(
+                f"named_struct('key', {a[i]}, 'value', {a[i + 1]})" for i in range(0, len(a), 2)
+            )
+            + "))"
+        )
+        + ")"
+    ),
+)
+
+
+def _sp_range_count(start: str, stop: str, step: str, integer: bool) -> str:
+    if integer:
+        up, down = f"div({stop} - {start}, {step}) + 1", f"div({start} - {stop}, -{step}) + 1"
+    else:
+        up = down = f"CAST(floor(({stop} - {start}) / {step}) AS BIGINT) + 1"
+    n = (
+        f"CASE WHEN {step} > 0 AND {stop} >= {start} THEN {up} "
+        f"WHEN {step} < 0 AND {stop} <= {start} THEN {down} WHEN {step} <> 0 THEN 0 END"
+    )
+    return f"least({n}, {MAX_RANGE})"
+
+
+def _sp_range(kind: str) -> Callable[[list[str]], str]:
+    def render(a: list[str]) -> str:
+        start, stop, step = a
+        n = _sp_range_count(start, stop, step, kind != "real")
+        value = f"{start} + __kql_i * {step}"
+        if kind == "datetime":
+            value = _sp_core("datetime_to_string", _sp_core("from_epoch_ns", f"({value})"))
+        elif kind == "timespan":
+            value = _sp_core("timespan_to_string", f"({value})")
+        return f"CASE WHEN {step} <> 0 THEN to_json(transform({SP.indexes(n)}, __kql_i -> {value})) END"
+
+    return render
+
+
+for _kind in ("long", "real", "datetime", "timespan"):
+    SPARK(f"dyn_range_{_kind}", _sp_range(_kind))
+
+SPARK(
+    "dyn_repeat",
+    lambda a: (
+        f"CASE WHEN {a[1]} >= 0 THEN {SP.array(f'array_repeat({a[0]}, CAST({a[1]} AS INT))')} END"
+    ),
+)
+FAMILY.no_translation(
+    "dyn_treepath", "spark", "treepath() walks every node of the JSON, which Spark SQL cannot"
+)
+FAMILY.no_translation(
+    "dyn_canonical_json",
+    "spark",
+    "dynamic_to_json() sorts keys at every level, which Spark SQL cannot do on JSON text",
+)
+SPARK(
+    "dyn_extract_json",
+    lambda a: f"CASE WHEN {SP.is_json(a[1])} THEN {SP.path_read(a[1], a[0], False)} END",
 )

@@ -67,6 +67,12 @@ DENSIFY_NOTE = (
 )
 
 
+_NO_SPARK = (
+    "{0}() is computed by a Python function (geodesy, H3 or S2 cells) that only the DuckDB "
+    "engine registers"
+)
+
+
 @dataclass(frozen=True)
 class _Geo:
     """A geo function: its parameter types (the first `required` are required), its result
@@ -89,6 +95,7 @@ class _Geo:
             types = [_SQL_TYPES[t] for t in self.params[:n]]
             FAMILY.udf(udf, _first(self.body, n), types, _SQL_TYPES[self.returns])
             FAMILY.template(udf, f"{udf}({{args}})")
+            FAMILY.no_translation(udf, "spark", _NO_SPARK.format(self.name))
         FAMILY.add(
             FunctionSpec(
                 self.name,

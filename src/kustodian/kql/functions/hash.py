@@ -175,10 +175,18 @@ T("xxh64_mod", _xxh64_mod_of_hex)
 T("utf8_reversed_hex", _utf8_reversed_hex)
 T("long_reversed_hex", "printf('%016x', CAST({0} AS BIGINT))")
 # `||` rather than concat(): a null hash makes the combination null
-T("concat_text", lambda a: "(" + " || ".join(a) + ")")
+T("concat_text", lambda a: "(" + " || ".join(a) + ")", lambda a: "(" + " || ".join(a) + ")")
 T(
     "datetime_o_string",
     "(strftime({0}, '%Y-%m-%dT%H:%M:%S.') || substr(strftime({0}, '%n'), 1, 7) || 'Z')",
+    # Spark keeps microseconds: the seventh digit is 0
+    "date_format({0}, \"yyyy-MM-dd'T'HH:mm:ss.SSSSSS'0Z'\")",
+)
+FAMILY.no_translation(
+    _OP + "xxh64", "spark", "Spark's xxhash64 has a fixed seed (42); Kusto's hash uses seed 0"
+)
+FAMILY.no_translation(
+    _OP + "xxh64_mod", "spark", "Spark's xxhash64 has a fixed seed (42); Kusto's hash uses seed 0"
 )
 T("md5", "md5({0})", "md5({0})")
 T("sha1", "sha1({0})", "sha1({0})")

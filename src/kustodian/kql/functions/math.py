@@ -16,6 +16,7 @@ import sqlglot
 from sqlglot import exp
 
 from kustodian.kql import diagnostics as D
+from kustodian.kql.functions import spark as SP
 from kustodian.kql.functions.base import Arg, Ctx, Family, FunctionSpec, Template, to_real, to_type
 from kustodian.kql.sqlnodes import cast, lit
 from kustodian.kql.sqlnodes import fn as sql_fn
@@ -903,3 +904,43 @@ def _convert(quantity: str) -> Callable[[Ctx, list[Arg]], exp.Expression]:
 
 for _q in _UNITS:
     _spec(f"convert_{_q}", 3, 3, KType.REAL, _convert(_q))
+
+
+# ------------------------------------------------------------------ Spark translations
+
+
+def _sp_erf_series(x: str) -> str:
+    x = f"({x})"
+    step = f"_s.t * 2 * {x} * {x} / (2 * _k + 3)"
+    acc = (
+        f"aggregate(sequence(0, 79), named_struct('t', CAST({x} AS DOUBLE), 's', "
+        f"CAST({x} AS DOUBLE)), (_s, _k) -> named_struct('t', {step}, 's', _s.s + {step})).s"
+    )
+    return f"(2 / sqrt(pi()) * exp(-{x} * {x}) * {acc})"
+
+
+def _sp_erfc_fraction(x: str) -> str:
+    x = f"({x})"
+    t = f"aggregate(sequence(0, 79), CAST({x} AS DOUBLE), (_c, _k) -> {x} + ((80 - _k) / 2) / _c)"
+    return f"(exp(-{x} * {x}) / (sqrt(pi()) * {t}))"
+
+
+FAMILY.spark(
+    _OP + "erf",
+    lambda a: SP.let(
+        a[0],
+        "_e",
+        f"CASE WHEN isnan(_e) THEN _e WHEN abs(_e) < 2 THEN {_sp_erf_series('_e')} "
+        f"ELSE signum(_e) * (1 - {_sp_erfc_fraction('abs(_e)')}) END",
+    ),
+)
+FAMILY.spark(
+    _OP + "erfc",
+    lambda a: SP.let(
+        a[0],
+        "_e",
+        f"CASE WHEN isnan(_e) THEN _e WHEN abs(_e) < 2 THEN 1 - {_sp_erf_series('_e')} "
+        f"WHEN _e > 0 THEN {_sp_erfc_fraction('_e')} ELSE 2 - {_sp_erfc_fraction('-_e')} END",
+    ),
+)
+FAMILY.spark(_OP + "bind_real", lambda a: SP.let(a[0], "_v", a[1]))

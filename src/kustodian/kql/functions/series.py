@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from kustodian.kql import diagnostics as D
+from kustodian.kql.functions import spark as SP
 from kustodian.kql.functions.base import (
     Arg,
     Ctx,
@@ -548,6 +549,9 @@ def _udf(op: str, func: Callable[..., Any], params: list[str], returns: str) -> 
     name = f"kql_{op}"
     FAMILY.udf(name, func, params, returns)
     T(op, f"{name}({{args}})")
+    FAMILY.no_translation(
+        op, "spark", "this series algorithm is a Python function that only DuckDB registers"
+    )
 
 
 # ------------------------------------------------------------------ filling missing values
@@ -1495,3 +1499,219 @@ for _name, ((_lo, _hi), _bag, _columns, _status, _note) in _SEVERAL.items():
             outputs=tuple((suffix, t) for suffix, _, t in _columns),
         )
     )
+
+
+# ------------------------------------------------------------------ Spark translations
+# Series are JSON arrays held as text on Spark: elements are read with SP.elements and the
+# results written back with SP.array. Spark's BIGINT arithmetic wraps like .NET's unchecked
+# (with spark.sql.ansi.enabled false, Spark 3.5's default).
+
+_SX, _SY = "kql_series_x", "kql_series_y"
+
+
+def _sp_is_int(x: str) -> str:
+    return f"({x} RLIKE '^-?[0-9]+$')"
+
+
+def _sp_is_num(x: str) -> str:
+    return (
+        f"({x} RLIKE '^-?[0-9]+(\\\\.[0-9]+)?([eE][-+]?[0-9]+)?$' "
+        f"OR {x} IN ('NaN', 'Infinity', '-Infinity'))"
+    )
+
+
+def _sp_dbl(x: str) -> str:
+    return f"CAST({x} AS DOUBLE)"
+
+
+def _sp_long(x: str) -> str:
+    return f"CAST({x} AS BIGINT)"
+
+
+def _sp_map1(arr: str, elem: Callable[[str], str]) -> str:
+    return SP.array(f"transform({SP.elements(arr, _SX)}, {_SX} -> {elem(_SX)})", "kql_series_o")
+
+
+def _sp_map2(a: str, b: str, shape: str, elem: Callable[[str, str], str]) -> str:
+    if shape == "aa":
+        zipped = (
+            f"zip_with({SP.elements(a, _SX)}, {SP.elements(b, _SY)}, "
+            f"({_SX}, {_SY}) -> {elem(_SX, _SY)})"
+        )
+        return f"CASE WHEN startswith({a}, '[') AND startswith({b}, '[') THEN {SP.array(zipped, 'kql_series_o')} END"
+    if shape == "as":
+        return _sp_map1(a, lambda e: elem(e, b))
+    return _sp_map1(b, lambda e: elem(a, e))
+
+
+def _sp_arith(op: str) -> Callable[[str, str], str]:
+    def elem(x: str, y: str) -> str:
+        return (
+            f"CASE WHEN {_sp_is_int(x)} AND {_sp_is_int(y)} "
+            f"THEN CAST({_sp_long(x)} {op} {_sp_long(y)} AS STRING) "
+            f"WHEN {_sp_is_num(x)} AND {_sp_is_num(y)} THEN {SP.quote_number(f'{_sp_dbl(x)} {op} {_sp_dbl(y)}')} END"
+        )
+
+    return elem
+
+
+def _sp_divide(x: str, y: str) -> str:
+    dx, dy = _sp_dbl(x), _sp_dbl(y)
+    quotient = (
+        f"CASE WHEN {dy} = 0 THEN CASE WHEN {dx} > 0 THEN double('Infinity') "
+        f"WHEN {dx} < 0 THEN double('-Infinity') ELSE double('NaN') END ELSE {dx} / {dy} END"
+    )
+    return f"CASE WHEN {_sp_is_num(x)} AND {_sp_is_num(y)} THEN {SP.quote_number(quotient)} END"
+
+
+def _sp_pow(x: str, y: str) -> str:
+    return f"CASE WHEN {_sp_is_num(x)} AND {_sp_is_num(y)} THEN {SP.quote_number(f'pow({_sp_dbl(x)}, {_sp_dbl(y)})')} END"
+
+
+def _sp_compare(op: str) -> Callable[[str, str], str]:
+    nan_result = "true" if op == "<>" else "false"
+
+    def elem(x: str, y: str) -> str:
+        dx, dy = _sp_dbl(x), _sp_dbl(y)
+        return (
+            f"CASE WHEN {_sp_is_int(x)} AND {_sp_is_int(y)} "
+            f"THEN CAST({_sp_long(x)} {op} {_sp_long(y)} AS STRING) "
+            f"WHEN {_sp_is_num(x)} AND {_sp_is_num(y)} THEN CAST(CASE WHEN isnan({dx}) OR isnan({dy}) "
+            f"THEN {nan_result} ELSE {dx} {op} {dy} END AS STRING) END"
+        )
+
+    return elem
+
+
+def _sp_real_fn(body: Callable[[str], str]) -> Callable[[str], str]:
+    return lambda x: f"CASE WHEN {_sp_is_num(x)} THEN {SP.quote_number(body(_sp_dbl(x)))} END"
+
+
+def _sp_rounding(fn_name: str) -> Callable[[str], str]:
+    # Spark's ceil/floor are BIGINT: Kusto's series_ceiling/series_floor are reals
+    return _sp_real_fn(
+        lambda d: (
+            f"CASE WHEN isnan({d}) OR abs({d}) >= 9.0E18 THEN {d} "
+            f"ELSE CAST({fn_name}({d}) AS DOUBLE) END"
+        )
+    )
+
+
+_SP_UNARY: dict[str, Callable[[str], str]] = {
+    "series_abs": lambda x: (
+        f"CASE WHEN {_sp_is_int(x)} THEN CAST(abs({_sp_long(x)}) AS STRING) "
+        f"WHEN {_sp_is_num(x)} THEN {SP.quote_number(f'abs({_sp_dbl(x)})')} END"
+    ),
+    "series_sign": lambda x: (
+        f"CASE WHEN {_sp_is_int(x)} THEN CAST(CAST(signum({_sp_long(x)}) AS BIGINT) AS STRING) "
+        f"WHEN {_sp_is_num(x)} THEN {SP.quote_number(f'signum({_sp_dbl(x)})')} END"
+    ),
+    "series_acos": _sp_real_fn(lambda d: f"acos({d})"),
+    "series_asin": _sp_real_fn(lambda d: f"asin({d})"),
+    "series_atan": _sp_real_fn(lambda d: f"atan({d})"),
+    "series_cos": _sp_real_fn(lambda d: f"cos({d})"),
+    "series_sin": _sp_real_fn(lambda d: f"sin({d})"),
+    "series_tan": _sp_real_fn(lambda d: f"tan({d})"),
+    "series_exp": _sp_real_fn(lambda d: f"exp({d})"),
+    # Spark's ln is null at and below 0
+    "series_log": _sp_real_fn(
+        lambda d: (
+            f"CASE WHEN {d} = 0 THEN double('-Infinity') WHEN {d} < 0 THEN double('NaN') "
+            f"ELSE ln({d}) END"
+        )
+    ),
+    "series_ceiling": _sp_rounding("ceil"),
+    "series_floor": _sp_rounding("floor"),
+}
+_SP_BINARY: dict[str, Callable[[str, str], str]] = {
+    "series_add": _sp_arith("+"),
+    "series_subtract": _sp_arith("-"),
+    "series_multiply": _sp_arith("*"),
+    "series_divide": _sp_divide,
+    "series_pow": _sp_pow,
+    "series_equals": _sp_compare("="),
+    "series_not_equals": _sp_compare("<>"),
+    "series_greater": _sp_compare(">"),
+    "series_greater_equals": _sp_compare(">="),
+    "series_less": _sp_compare("<"),
+    "series_less_equals": _sp_compare("<="),
+}
+
+
+def _sp_unary_sql(elem: Callable[[str], str]) -> Callable[[list[str]], str]:
+    return lambda a: _sp_map1(a[0], elem)
+
+
+def _sp_binary_sql(shape: str, elem: Callable[[str, str], str]) -> Callable[[list[str]], str]:
+    return lambda a: _sp_map2(a[0], a[1], shape, elem)
+
+
+for _name, _sp_elem in _SP_UNARY.items():
+    FAMILY.spark(_name, _sp_unary_sql(_sp_elem))
+for _name, _sp_elem2 in _SP_BINARY.items():
+    for _shape_name in ("aa", "as", "sa"):
+        FAMILY.spark(f"{_name}_{_shape_name}", _sp_binary_sql(_shape_name, _sp_elem2))
+
+
+def _sp_numbers(arr: str) -> str:
+    """The numeric elements of a JSON array as doubles (others skipped)."""
+    return (
+        f"transform(filter({SP.elements(arr, _SX)}, {_SX} -> {_sp_is_num(_SX)}), "
+        f"{_SX} -> {_sp_dbl(_SX)})"
+    )
+
+
+def _sp_sum(values: str, start: str) -> str:
+    return f"aggregate({values}, {start}, (kql_series_s, {_SY}) -> kql_series_s + {_SY})"
+
+
+FAMILY.spark(
+    "series_sum",
+    lambda a: f"CASE WHEN startswith({a[0]}, '[') THEN {_sp_sum(_sp_numbers(a[0]), '0D')} END",
+)
+FAMILY.spark(
+    "series_product",
+    lambda a: (
+        f"CASE WHEN startswith({a[0]}, '[') THEN aggregate({_sp_numbers(a[0])}, 1D, "
+        f"(kql_series_s, {_SY}) -> kql_series_s * {_SY}) END"
+    ),
+)
+FAMILY.spark(
+    "series_magnitude",
+    lambda a: SP.let(
+        _sp_numbers(a[0]),
+        "kql_series_l",
+        f"CASE WHEN size(kql_series_l) > 0 THEN sqrt("
+        f"{_sp_sum(f'transform(kql_series_l, {_SX} -> {_SX} * {_SX})', '0D')}) END",
+    ),
+)
+
+
+def _sp_dot(shape: str) -> Callable[[list[str]], str]:
+    def render(a: list[str]) -> str:
+        if shape == "aa":
+            products = (
+                f"zip_with({SP.elements(a[0], _SX)}, {SP.elements(a[1], _SY)}, ({_SX}, {_SY}) -> "
+                f"CASE WHEN {_sp_is_num(_SX)} AND {_sp_is_num(_SY)} "
+                f"THEN {_sp_dbl(_SX)} * {_sp_dbl(_SY)} END)"
+            )
+            present = f"filter({products}, kql_series_p -> kql_series_p IS NOT NULL)"
+            return SP.let(
+                present,
+                "kql_series_l",
+                f"CASE WHEN startswith({a[0]}, '[') AND startswith({a[1]}, '[') "
+                f"AND size(kql_series_l) > 0 THEN {_sp_sum('kql_series_l', '0D')} END",
+            )
+        arr, scalar = (a[0], a[1]) if shape == "as" else (a[1], a[0])
+        return SP.let(
+            _sp_numbers(arr),
+            "kql_series_l",
+            f"CASE WHEN size(kql_series_l) > 0 THEN "
+            f"{_sp_sum(f'transform(kql_series_l, {_SX} -> {_SX} * {scalar})', '0D')} END",
+        )
+
+    return render
+
+
+for _shape_name in ("aa", "as", "sa"):
+    FAMILY.spark(f"series_dot_product_{_shape_name}", _sp_dot(_shape_name))

@@ -20,12 +20,14 @@ from sqlglot import exp
 
 from kustodian.kql import diagnostics as D
 from kustodian.kql.diagnostics import Diagnostic
+from kustodian.kql.functions import spark as SP
 from kustodian.kql.functions.base import (
     Arg,
     Ctx,
     Family,
     FunctionSpec,
     Lowering,
+    NoTranslation,
     ReturnRule,
     to_long,
     to_real,
@@ -382,8 +384,23 @@ _add("split", 2, 3, KType.DYNAMIC, _split, naming="first_arg")
 
 
 T("str_replace", "replace({0}, {1}, {2})", "replace({0}, {1}, {2})")
+
+
+def _sp_regex(r: str) -> str:
+    """An RE2 regex (SQL text) as Java's: named groups are (?<name>...)."""
+    return r.replace("(?P<", "(?<")
+
+
+def _java_rewrite(r: str) -> str:
+    """Kusto's rewrite text (\\1 for a group) as Java's ($1; backslashes and $ escaped)."""
+    lone = rf"regexp_replace({r}, '\\\\(?![0-9])', '\\\\\\\\')"
+    return rf"regexp_replace(replace({lone}, '$', '\\$'), '\\\\([0-9])', '\\$$1')"
+
+
 FAMILY.template(
-    "str_regex_replace_all", "regexp_replace({0}, {1}, {2}, 'g')", "regexp_replace({0}, {1}, {2})"
+    "str_regex_replace_all",
+    "regexp_replace({0}, {1}, {2}, 'g')",
+    lambda a: f"regexp_replace({a[0]}, {_sp_regex(a[1])}, {_java_rewrite(a[2])})",
 )
 T("str_regex_replace_first", "regexp_replace({0}, {1}, {2})")
 
@@ -488,7 +505,11 @@ _add("trim_end", 2, 2, KType.STRING, _trim(False, True))
 # ------------------------------------------------------------------ regular expressions
 
 
-T("str_extract", "regexp_extract({0}, {1}, {2})", "regexp_extract({0}, {1}, {2})")
+T(
+    "str_extract",
+    "regexp_extract({0}, {1}, {2})",
+    lambda a: f"regexp_extract({a[0]}, {_sp_regex(a[1])}, {a[2]})",
+)
 
 
 def _extract(ctx: Ctx, a: list[Arg]) -> exp.Expression:
@@ -1189,6 +1210,11 @@ def _command_line_arg(line: str, i: int) -> tuple[str, int]:
 
 FAMILY.udf("kql_str_command_line", _command_line_args, ["VARCHAR"], "VARCHAR")
 T("str_parse_command_line", "json(kql_str_command_line({0}))")
+FAMILY.no_translation(
+    "str_parse_command_line",
+    "spark",
+    "parse_command_line() is a Python function (Windows argument rules) that only DuckDB registers",
+)
 
 
 def _parse_command_line(ctx: Ctx, a: list[Arg]) -> exp.Expression:
@@ -1327,6 +1353,9 @@ def _punycode(name: str, func: Callable[[str | None], str | None]) -> None:
     udf = f"kql_str_{name}"
     FAMILY.udf(udf, func, ["VARCHAR"], "VARCHAR")
     T(f"str_{name}", f"COALESCE({udf}({{0}}), '')")
+    FAMILY.no_translation(
+        f"str_{name}", "spark", f"{name}() is a Python function that only DuckDB registers"
+    )
     _add(name, 1, 1, KType.STRING, lambda c, a: fn(f"str_{name}", _text(c, a[0], "string")))
 
 
@@ -1334,3 +1363,129 @@ _punycode("punycode_from_string", _punycode_encode)
 _punycode("punycode_to_string", _punycode_decode)
 _punycode("punycode_domain_to_string", _domain_encode)
 _punycode("punycode_domain_from_string", _domain_decode)
+
+
+# ------------------------------------------------------------------ Spark translations
+# Spark's regexes are Java's; Kusto's (RE2) differ only in rarely used syntax. Dynamic values
+# are JSON text (see functions/spark.py).
+
+SPARK = FAMILY.spark
+
+
+def _sp_quote_regex(s: str) -> str:
+    """A string as a Java regex matching it literally."""
+    return f"concat('\\\\Q', replace({s}, '\\\\E', '\\\\E\\\\\\\\E\\\\Q'), '\\\\E')"
+
+
+def _sp_replace_first(a: list[str]) -> str:
+    s, regex, rewrite = a
+    if rewrite != "''":  # only the trim functions use it, with an empty rewrite
+        raise NoTranslation("a first-match regex replacement with a rewrite")
+    return (
+        f"CASE WHEN regexp_instr({s}, {regex}) = 0 THEN {s} ELSE concat(substr({s}, 1, "
+        f"regexp_instr({s}, {regex}) - 1), substr({s}, regexp_instr({s}, {regex}) + "
+        f"length(regexp_extract({s}, {regex}, 0)))) END"
+    )
+
+
+def _sp_extract_all(a: list[str]) -> str:
+    s, regex, groups = a[0], _sp_regex(a[1]), a[2:]
+    if len(groups) == 1:
+        return SP.let(
+            f"regexp_extract_all({s}, {regex}, {groups[0]})",
+            "__kql_m",
+            "CASE WHEN size(__kql_m) = 0 THEN NULL ELSE to_json(__kql_m) END",
+        )
+    lists = "array(" + ", ".join(f"regexp_extract_all({s}, {regex}, {g})" for g in groups) + ")"
+    rows = (
+        "transform(__kql_g[0], (__kql_x, __kql_i) -> "
+        "transform(__kql_g, __kql_l -> element_at(__kql_l, __kql_i + 1)))"
+    )
+    return SP.let(
+        lists, "__kql_g", f"CASE WHEN size(__kql_g[0]) = 0 THEN NULL ELSE to_json({rows}) END"
+    )
+
+
+def _sp_window(s: str, start: str, length: str) -> str:
+    return (
+        f"substring({s}, {start} + 1, CASE WHEN {length} = -1 THEN length({s}) ELSE {length} END)"
+    )
+
+
+def _sp_indexof(a: list[str]) -> str:
+    s, m, start, length, k = a[0], a[1], a[2], a[3], int(a[4])
+
+    def find(frm: str, found: str, missing: str) -> str:
+        body = f"CASE WHEN __kql_p = 0 THEN {missing} ELSE {found} END"
+        return SP.let(f"instr({_sp_window(s, frm, length)}, {m})", "__kql_p", body)
+
+    if k == 1:
+        search = find("__kql_st", "__kql_st + __kql_p - 1", "-1")
+    else:
+        next_one = find("__kql_acc + 1", "__kql_acc + __kql_p", "-2")
+        step = f"CASE WHEN __kql_acc = -2 THEN -2 ELSE {next_one} END"
+        fold = f"aggregate(array_repeat(0, {k}), __kql_st - 1, (__kql_acc, __kql_i) -> {step})"
+        search = f"COALESCE(NULLIF({fold}, -2), -1)"
+    body = (
+        f"CASE WHEN __kql_st IS NULL OR {length} IS NULL THEN NULL "
+        f"WHEN __kql_st < 0 OR {length} < -1 THEN NULL "
+        f"WHEN __kql_st > length({s}) THEN -1 ELSE {search} END"
+    )
+    first = f"CAST(CASE WHEN {start} < 0 THEN length({s}) + {start} ELSE {start} END AS BIGINT)"
+    return f"CAST({SP.let(first, '__kql_st', body)} AS BIGINT)"
+
+
+SPARK("str_regex_replace_first", _sp_replace_first)
+SPARK("str_extract_all", _sp_extract_all)
+SPARK("str_indexof", _sp_indexof)
+SPARK("str_count_regex", "CAST(size(regexp_extract_all({0}, {1}, 0)) AS BIGINT)")
+SPARK(
+    "str_count_overlapping",
+    lambda a: (
+        f"CAST(CASE WHEN length({a[1]}) = 0 THEN 0 ELSE size(filter("
+        f"{SP.indexes(f'length({a[0]}) - length({a[1]}) + 1')}, "
+        f"__kql_i -> substring({a[0]}, __kql_i + 1, length({a[1]})) = {a[1]})) END AS BIGINT)"
+    ),
+)
+SPARK(
+    "str_join_array",
+    lambda a: (
+        f"COALESCE(array_join(transform({SP.elements(a[0])}, "
+        f"__kql_x -> COALESCE({SP.text('__kql_x')}, '')), {a[1]}), '')"
+    ),
+)
+SPARK(
+    "str_base64_decode",
+    lambda a: SP.let(
+        f"try_to_binary({a[0]}, 'base64')",
+        "__kql_b",
+        # text that is not UTF-8 decodes to "" (a round trip tells)
+        "CASE WHEN encode(decode(__kql_b, 'UTF-8'), 'UTF-8') = __kql_b "
+        "THEN decode(__kql_b, 'UTF-8') ELSE '' END",
+    ),
+)
+SPARK("str_isascii", "NOT {0} RLIKE '[^\\\\x00-\\\\x7F]'")
+# RE2's QuoteMeta: every ASCII character but letters, digits and _ escaped
+SPARK("str_regex_quote", "regexp_replace({0}, '([\\\\p{{ASCII}}&&[^A-Za-z0-9_]])', '\\\\\\\\$1')")
+SPARK(
+    "str_has_any_index",
+    lambda a: (
+        f"CAST(array_position(transform({SP.elements(a[1])}, __kql_t -> {a[0]} RLIKE "
+        f"concat('(?i)(^|[^0-9A-Za-z])', {_sp_quote_regex(SP.text('__kql_t'))}, "
+        "'($|[^0-9A-Za-z])')), true) - 1 AS BIGINT)"
+    ),
+)
+SPARK(
+    "str_parse_version",
+    "CASE WHEN {0} RLIKE '^[0-9]{{1,8}}(\\\\.[0-9]{{1,8}}){{0,3}}$' THEN CAST(array_join("
+    "transform(slice(concat(split({0}, '\\\\.'), array('0', '0', '0')), 1, 4), "
+    "__kql_p -> lpad(__kql_p, 8, '0')), '') AS DECIMAL(38, 0)) END",
+)
+SPARK(
+    "str_codepoints",
+    "to_json(transform(filter(split({0}, ''), __kql_c -> __kql_c <> ''), "
+    "__kql_c -> CAST(ascii(__kql_c) AS BIGINT)))",
+)
+FAMILY.no_translation(
+    "str_url_decode", "spark", "Spark's url_decode fails the query on malformed escapes"
+)

@@ -1,0 +1,261 @@
+"""The ingestion core: mapping to Log Analytics columns, dead letters, duplicates, new fields."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kustodian import Workspace
+from kustodian.ingest import ingest_paths, ingest_records, ingest_rows
+from tests.ingest.records import TENANT, audit, signin
+
+
+@pytest.fixture
+def ws() -> Workspace:
+    return Workspace.open(":memory:")
+
+
+def one(ws: Workspace, kql: str) -> dict[str, Any]:
+    r = ws.query(kql)
+    assert len(r.rows) == 1, r.rows
+    return dict(zip([n for n, _ in r.columns], r.rows[0]))
+
+
+def test_a_sign_in_record_maps_to_log_analytics_columns(ws: Workspace) -> None:
+    s = ingest_records(ws, [signin("s1", result="50126")])
+    assert (s.ingested, s.duplicates, s.rejected) == (1, 0, 0)
+    row = one(ws, "SigninLogs")
+    assert row["TimeGenerated"] == "2024-06-20T05:01:02.1234567Z"
+    assert row["CreatedDateTime"] == "2024-06-20T05:01:02.1234567Z"
+    assert row["ResultType"] == "50126"
+    assert row["Status"] == {"errorCode": 50126, "failureReason": "failed"}
+    assert row["LocationDetails"]["countryOrRegion"] == "US"
+    assert row["ConditionalAccessPolicies"][0]["displayName"] == "Require MFA"
+    # A JSON array in a string column stays JSON text, as Log Analytics keeps it.
+    assert json.loads(row["AuthenticationDetails"]) == [
+        {"authenticationMethod": "Password", "succeeded": True}
+    ]
+    assert row["ResourceIdentity"] == "797f4846-ba00-4fd7-ba43-dac1f8f63013"
+    assert row["Level"] == "4"
+    assert row["IsInteractive"] is True
+    assert row["AADTenantId"] == TENANT
+    assert row["Location"] == "US"
+    assert row["CorrelationId"] == "corr-s1"
+    assert row["OperationName"] == "Sign-in activity"
+    assert row["Category"] == "SignInLogs"
+    assert row["TenantId"] == ws.workspace_id
+    assert row["Type"] == "SigninLogs"
+    assert row["SourceSystem"] == "Azure AD"
+    assert row["ResourceProvider"] == "Microsoft.aadiam"
+    assert len(row["_ItemId"]) == 36 and row["_ItemId"].count("-") == 4
+    assert row["_TimeReceived"] is not None and row["_BilledSize"] > 0
+    # Columns the record lacks are empty strings, never null (Kusto strings).
+    assert row["RiskDetail"] == ""
+
+
+def test_the_admin_queries_work_on_ingested_records(ws: Workspace) -> None:
+    ingest_records(ws, [signin("a", result="50053"), signin("b"), audit("i1")])
+    assert ws.query('SigninLogs | where ResultType == "50053"').rows[0][0]
+    assert len(ws.query("SigninLogs | where ResultType == 50053").rows) == 1
+    row = one(
+        ws,
+        "AuditLogs | extend InvitedBy = tostring(InitiatedBy.user.userPrincipalName), "
+        "InvitationId = tostring(AdditionalDetails[0].value) | project InvitedBy, InvitationId, "
+        "Category, AADOperationType, LoggedByService, OperationName, Result",
+    )
+    assert row == {
+        "InvitedBy": "admin@contoso.com",
+        "InvitationId": "inv-i1",
+        "Category": "UserManagement",
+        "AADOperationType": "Add",
+        "LoggedByService": "Invited Users",
+        "OperationName": "Invite external user",
+        "Result": "success",
+    }
+
+
+def test_non_interactive_sign_ins_keep_status_as_json_text(ws: Workspace) -> None:
+    ingest_records(ws, [signin("n1", result="50126", category="NonInteractiveUserSignInLogs")])
+    row = one(
+        ws,
+        "AADNonInteractiveUserSignInLogs | project Status, Code = toint(parse_json(Status)"
+        ".errorCode), City = tostring(todynamic(LocationDetails).city)",
+    )
+    assert json.loads(row["Status"])["errorCode"] == 50126
+    assert row["Code"] == 50126 and row["City"] == "Seattle"
+
+
+def test_time_offsets_are_converted_to_utc(ws: Workspace) -> None:
+    ingest_records(ws, [signin("t1", time="2024-06-20T07:01:02.5+02:00")])
+    assert one(ws, "SigninLogs | project TimeGenerated")["TimeGenerated"] == (
+        "2024-06-20T05:01:02.5Z"
+    )
+
+
+def test_ingesting_the_same_records_again_adds_nothing(ws: Workspace) -> None:
+    first = ingest_records(ws, [signin("a"), signin("b")])
+    again = ingest_records(ws, [signin("b"), signin("c"), signin("c")])
+    assert (first.ingested, first.duplicates) == (2, 0)
+    assert (again.ingested, again.duplicates) == (1, 2)
+    assert ws.query("SigninLogs | summarize count()").rows == [[3]]
+
+
+def test_duplicates_are_found_in_every_batch(ws: Workspace) -> None:
+    from kustodian.ingest.sink import Ingestor
+
+    ing = Ingestor(ws, batch_rows=3)
+    for i in range(10):
+        ing.add(json.dumps(signin(f"id{i % 4}")), "test", f"record {i}")
+    s = ing.close()
+    assert (s.ingested, s.duplicates) == (4, 6)
+
+
+def test_bad_records_go_to_ingestion_errors_and_the_rest_lands(ws: Workspace) -> None:
+    from kustodian.ingest.sink import Ingestor
+
+    ing = Ingestor(ws)
+    good = json.dumps(signin("ok"))
+    ing.add(good, "f.json", "line 1")
+    ing.add("{not json", "f.json", "line 2")
+    ing.add("[1, 2]", "f.json", "line 3")
+    ing.add(json.dumps({"category": "ProvisioningLogs", "properties": {}}), "f.json", "line 4")
+    ing.add(json.dumps({"time": "2024-01-01T00:00:00Z"}), "f.json", "line 5")
+    ing.add(json.dumps(signin("bad") | {"durationMs": "abc"}), "f.json", "line 6")
+    ing.add(json.dumps(signin("bad-time", time="yesterday")), "f.json", "line 7")
+    s = ing.close()
+    assert (s.ingested, s.rejected) == (1, 6)
+    errors = ws.query(
+        "IngestionErrors | project Position, Reason, TargetTable, RawData, Source, RunId "
+        "| order by Position asc"
+    ).rows
+    assert [e[0] for e in errors] == [f"line {i}" for i in range(2, 8)]
+    reasons = {e[0]: e[1] for e in errors}
+    assert reasons["line 2"] == "not valid JSON"
+    assert reasons["line 3"] == "not a JSON object"
+    assert "ProvisioningLogs".lower() in reasons["line 4"] and "no table" in reasons["line 4"]
+    assert reasons["line 5"] == "the record has no category"
+    assert "DurationMs (long): abc" in reasons["line 6"]
+    assert reasons["line 7"].endswith(
+        "TimeGenerated (datetime): yesterday; CreatedDateTime (datetime): yesterday"
+    )
+    raw = {e[0]: e[3] for e in errors}
+    assert raw["line 2"] == "{not json"
+    assert all(e[4] == "f.json" and e[5] == s.run_id for e in errors)
+    # Errors are kept once, however often the same bad file is ingested.
+    again = Ingestor(ws)
+    again.add("{not json", "f.json", "line 2")
+    assert again.close().rejected == 1
+    assert len(ws.query("IngestionErrors").rows) == 6
+
+
+def test_unknown_fields_become_typed_columns_that_survive_a_reopen(tmp_path: Path) -> None:
+    extra = {
+        "brandNewText": "hello",
+        "brandNewCount": 7,
+        "brandNewFlag": True,
+        "brandNewObject": {"a": [1, 2]},
+        "alwaysEmpty": "",
+    }
+    with Workspace.open(tmp_path / "ws") as ws:
+        s = ingest_records(ws, [signin("x", **extra) | {"envelopeExtra": "kept"}])
+        assert sorted(s.new_columns) == [
+            "SigninLogs.BrandNewCount",
+            "SigninLogs.BrandNewFlag",
+            "SigninLogs.BrandNewObject",
+            "SigninLogs.BrandNewText",
+            "SigninLogs.EnvelopeExtra",
+        ]
+    with Workspace.open(tmp_path / "ws") as ws:
+        types = dict(ws.catalog.tables["SigninLogs"].columns)
+        assert types["BrandNewCount"].value == "long"
+        assert types["BrandNewFlag"].value == "bool"
+        assert types["BrandNewObject"].value == "dynamic"
+        assert "AlwaysEmpty" not in types
+        row = one(
+            ws, "SigninLogs | project BrandNewText, BrandNewCount, BrandNewObject, EnvelopeExtra"
+        )
+        assert row == {
+            "BrandNewText": "hello",
+            "BrandNewCount": 7,
+            "BrandNewObject": {"a": [1, 2]},
+            "EnvelopeExtra": "kept",
+        }
+        # The next record with the same field fills the same column.
+        ingest_records(ws, [signin("y", brandNewCount=8)])
+        assert ws.query("SigninLogs | where BrandNewCount == 8 | count").rows == [[1]]
+
+
+def test_event_hub_bodies_and_storage_archives(tmp_path: Path, ws: Workspace) -> None:
+    root = tmp_path / "exports"
+    root.mkdir()
+    (root / "body.json").write_text(json.dumps({"records": [signin("e1"), signin("e2")]}, indent=2))
+    with gzip.open(root / "bodies.json.gz", "wt") as f:
+        f.write(json.dumps({"records": [signin("e3")]}) + "\n")
+        f.write(json.dumps({"records": [signin("e4"), audit("a1")]}) + "\n")
+    blob = root / "insights-logs-signinlogs/tenantId=x/y=2024/m=06/d=20/h=05/m=00/PT1H.json"
+    blob.parent.mkdir(parents=True)
+    blob.write_text(json.dumps(signin("b1")) + "\n{broken\n" + json.dumps(signin("b2")) + "\n")
+    s = ingest_paths(ws, [str(root)])
+    assert (s.ingested, s.rejected) == (7, 1)
+    assert s.tables == {"SigninLogs": 6, "AuditLogs": 1}
+    err = one(ws, "IngestionErrors | project Source, Position, Format")
+    assert err["Source"].endswith("h=05/m=00/PT1H.json") and err["Position"] == "line 2"
+    assert err["Format"] == "diagnostic"
+    again = ingest_paths(ws, [str(root)])
+    assert (again.ingested, again.duplicates) == (0, 7)
+
+
+def test_rows_in_log_analytics_shape(tmp_path: Path, ws: Workspace) -> None:
+    rows = [
+        {
+            "TimeGenerated": "2024-06-20T05:00:00Z",
+            "Id": "r1",
+            "UserPrincipalName": "a@x.com",
+            "Status": {"errorCode": 0},
+            "IsInteractive": "true",
+        },
+        {"Id": "r2", "UserPrincipalName": "b@x.com", "Status": '{"errorCode": 50053}'},
+    ]
+    s = ingest_rows(ws, "SigninLogs", rows)
+    assert s.ingested == 2
+    got = ws.query(
+        "SigninLogs | project Id, Status, IsInteractive, T = isnotnull(TimeGenerated) "
+        "| order by Id asc"
+    ).rows
+    assert got == [["r1", {"errorCode": 0}, True, True], ["r2", {"errorCode": 50053}, None, True]]
+    csv_file = tmp_path / "rows.csv"
+    csv_file.write_text("Id,UserPrincipalName,TimeGenerated\nr3,c@x.com,2024-06-21T00:00:00Z\n")
+    assert ingest_paths(ws, [str(csv_file)], table="SigninLogs").ingested == 1
+
+
+def test_a_custom_table_takes_rows(ws: Workspace) -> None:
+    from kustodian.kql.types import KType
+
+    ws.create_custom_table("Doors_CL", [("Door", KType.STRING), ("Opened", KType.LONG)])
+    s = ingest_rows(ws, "Doors_CL", [{"Door": "front", "Opened": 3, "TimeGenerated": "2024-01-01"}])
+    assert s.ingested == 1
+    assert ws.query("Doors_CL | project Door, Opened").rows == [["front", 3]]
+    with pytest.raises(ValueError, match="_CL"):
+        ws.create_custom_table("Doors", [])
+
+
+def test_long_lines_and_blank_lines_in_json_lines_files(tmp_path: Path, ws: Workspace) -> None:
+    """Event Hub bodies of up to 1 MB per line; blank and CRLF lines; a BOM."""
+    big = {"records": [signin(f"big{i}", padding="x" * 2000) for i in range(100)]}
+    path = tmp_path / "bodies.json"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + json.dumps(big).encode() + b"\r\n\r\n" + json.dumps(big).encode() + b"\n"
+    )
+    s = ingest_paths(ws, [str(path)])
+    assert (s.ingested, s.duplicates, s.rejected) == (100, 100, 0)
+    lines = tmp_path / "PT1H.json"
+    lines.write_bytes(
+        b"\n".join(json.dumps(signin(f"l{i}")).encode() for i in range(5)) + b"\r\n  \n{bad}\n"
+    )
+    s = ingest_paths(ws, [str(lines)])
+    assert (s.ingested, s.rejected) == (5, 1)
+    assert ws.query("IngestionErrors | project Position, RawData").rows == [["line 7", "{bad}"]]

@@ -1,0 +1,100 @@
+"""The workspace commands, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kustodian import Workspace
+from kustodian.cli.main import main
+from tests.ingest.records import signin
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_init_ingest_query_export_retention(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = tmp_path / "ws"
+    code, out, _ = run(capsys, "init", str(ws))
+    assert code == 0 and "created workspace" in out
+    monkeypatch.setenv("KUSTODIAN_WORKSPACE", str(ws))
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({"records": [signin("a"), signin("b", result="50053")]}))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(signin("c")) + "\n{truncated\n")
+    code, out, _ = run(capsys, "ingest", str(body), str(bad))
+    assert code == 1  # something was rejected
+    assert "ingested 3, duplicates 0, rejected 1" in out and "IngestionErrors" in out
+    code, out, _ = run(capsys, "ingest", str(body), "--json")
+    assert code == 0 and json.loads(out)["duplicates"] == 2
+    code, out, _ = run(capsys, "query", 'SigninLogs | where ResultType == "50053" | project Id')
+    assert code == 0 and "b" in out.split()
+    code, out, _ = run(capsys, "export", "--out", str(tmp_path / "x"), "--format", "csv")
+    assert code == 0 and "SigninLogs.csv: 3 rows" in out and "IngestionErrors.csv: 1 rows" in out
+    code, out, _ = run(capsys, "retention", "set", "--table", "SigninLogs", "--days", "90")
+    assert code == 0
+    code, out, _ = run(capsys, "retention", "show")
+    assert "SigninLogs" in out and "90 days (table)" in out
+    code, _, err = run(capsys, "retention", "set", "--days", "45")
+    assert code == 2 and "not a Log Analytics value" in err
+    code, out, _ = run(capsys, "retention", "apply", "--now", "2030-01-01T00:00:00Z", "--dry-run")
+    assert "SigninLogs: would remove 3 rows past 90 days" in out
+    code, out, _ = run(capsys, "tables", "create", "Doors_CL", "--column", "Door:string")
+    assert code == 0 and "created Doors_CL" in out
+    code, _, err = run(capsys, "tables", "create", "Doors_CL", "--column", "Door:strin")
+    assert code == 2 and "unknown type" in err
+
+
+def test_commands_need_an_existing_workspace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KUSTODIAN_WORKSPACE", raising=False)
+    with pytest.raises(SystemExit):
+        main(["ingest", "x.json"])
+    assert "give --workspace" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["ingest", "--workspace", str(tmp_path / "none"), "x.json"])
+    assert "kustodian init" in capsys.readouterr().err
+
+
+def test_a_killed_ingest_keeps_whole_batches_and_resumes(tmp_path: Path) -> None:
+    """kill -9 mid-ingest: committed batches stay, no half batch, a rerun completes exactly."""
+    ws = tmp_path / "ws"
+    Workspace.init(ws).close()
+    data = tmp_path / "big.json"
+    total = 60_000
+    with data.open("w") as f:
+        for i in range(total):
+            f.write(json.dumps(signin(f"id{i:06}")) + "\n")
+    env = {**os.environ, "KUSTODIAN_INGEST_BATCH_ROWS": "5000"}
+    cmd = [sys.executable, "-m", "kustodian.cli.main", "ingest", "--workspace", str(ws), str(data)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    # Kill it once a few batches are in (the WAL grows as batches commit).
+    wal = ws / "kustodian.duckdb.wal"
+    while time.monotonic() < deadline and proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > 20_000_000:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with Workspace.open(ws) as w:
+        kept = w.query("SigninLogs | count").rows[0][0]
+    assert kept % 5000 == 0 and kept < total, kept
+    done = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True, check=True)
+    summary = json.loads(done.stdout)
+    assert summary["ingested"] == total - kept and summary["duplicates"] == kept
+    with Workspace.open(ws) as w:
+        assert w.query("SigninLogs | summarize count(), dcount(Id)").rows == [[total, total]]
