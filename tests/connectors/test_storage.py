@@ -146,27 +146,40 @@ def test_a_last_line_without_a_line_break_is_read_once_the_hour_is_over(azurite:
     assert pull(ws, "archive", now=hour + timedelta(hours=4)).ranges == 0
 
 
-def test_a_malformed_line_is_a_dead_letter_with_its_position(azurite: Azurite) -> None:
+@pytest.mark.parametrize("block_bytes", [1, 1 << 30], ids=["block", "lines"])
+def test_a_malformed_line_is_a_dead_letter_with_its_position(
+    azurite: Azurite, monkeypatch: pytest.MonkeyPatch, block_bytes: int
+) -> None:
+    monkeypatch.setattr(storage, "BLOCK_BYTES", block_bytes)  # both ways to hand lines over
     hour = HOURS[1]
     name = hour_path(ROOT, hour)
     good = [lines([signin(i, in_hour(hour, i))]) for i in range(3)]
     append(azurite, SIGNINS, name, good[0] + b'{"category": "SignInLogs", "time": \n' + good[1])
-    append(azurite, SIGNINS, name, b"\n" + good[2])  # an empty line 4 counts, and is skipped
+    append(azurite, SIGNINS, name, b"\r\n" + good[2])  # a blank line 4 counts, and is skipped
     ws = Workspace.open(":memory:")
     add_connector(ws, azurite)
     s = pull(ws, "archive", now=NOW)
-    assert (s.ingest.ingested, s.ingest.rejected) == (3, 1)
+    assert (s.ingest.ingested, s.ingest.rejected, s.lines) == (3, 1, 5)
     rows = ws.query("IngestionErrors | project Source, Position, Format, Reason, RawData").rows
-    assert rows == [
-        [
-            f"{SIGNINS}/{name}",
-            "line 2",
-            "storage",
-            "not valid JSON",
-            '{"category": "SignInLogs", "time": ',
-        ]
-    ]
+    raw = '{"category": "SignInLogs", "time": '
+    assert rows == [[f"{SIGNINS}/{name}", "line 2", "storage", "not valid JSON", raw]]
     assert blob_checkpoint(ws, SIGNINS, name).lines == 5
+
+
+def test_lines_split_across_ranged_downloads(
+    azurite: Azurite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage, "CHUNK_BYTES", 100)  # every record spans several downloads
+    hour = HOURS[0]
+    name = hour_path(ROOT, hour)
+    body = lines([signin(i, in_hour(hour, i)) for i in range(6)])
+    append(azurite, SIGNINS, name, b"\xef\xbb\xbf" + body)  # a byte-order mark is tolerated
+    ws = Workspace.open(":memory:")
+    add_connector(ws, azurite)
+    s = pull(ws, "archive", now=NOW)
+    assert (s.ingest.ingested, s.ingest.rejected) == (6, 0)
+    assert (s.ranges, s.bytes_downloaded) == (-(-(len(body) + 3) // 100), len(body) + 3)
+    assert blob_checkpoint(ws, SIGNINS, name).lines == 6
 
 
 def test_a_rewritten_shorter_blob_is_read_again_from_the_start(azurite: Azurite) -> None:
