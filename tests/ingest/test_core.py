@@ -259,3 +259,19 @@ def test_long_lines_and_blank_lines_in_json_lines_files(tmp_path: Path, ws: Work
     s = ingest_paths(ws, [str(lines)])
     assert (s.ingested, s.rejected) == (5, 1)
     assert ws.query("IngestionErrors | project Position, RawData").rows == [["line 7", "{bad}"]]
+
+
+def test_blocks_are_cut_into_batches_that_keep_line_numbers(ws: Workspace) -> None:
+    from kustodian.ingest.sink import Ingestor
+
+    ing = Ingestor(ws, batch_rows=3)
+    first = "\n".join([*(json.dumps(signin(f"a{i}")) for i in range(3)), "{bad", ""])
+    ing.add_block(first.encode() + b"\n", "one.json", 1)  # lines 1-4, then a blank line 5
+    second = "\n".join(json.dumps(signin(f"b{i}")) for i in range(4)) + "\n{worse\n"
+    ing.add_block(second.encode(), "two.json", 10)
+    s = ing.close()
+    assert (s.ingested, s.rejected) == (7, 2)
+    assert ws.query("IngestionErrors | project Source, Position | order by Source asc").rows == [
+        ["one.json", "line 4"],
+        ["two.json", "line 14"],
+    ]

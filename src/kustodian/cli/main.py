@@ -72,12 +72,19 @@ def workspace_path(args: argparse.Namespace) -> str:
     return str(path)
 
 
-def open_workspace(args: argparse.Namespace) -> Any:
+# DuckDB's memory cap for bulk commands (ingest, pull, simulate): streaming keeps their
+# working set small, and the cap keeps DuckDB's cache from growing with the input.
+BULK_MEMORY_LIMIT = os.environ.get("KUSTODIAN_BULK_MEMORY_LIMIT", "512MB")
+
+
+def open_workspace(args: argparse.Namespace, *, bulk: bool = False) -> Any:
     """Open the command's workspace (which must exist), or exit with the reason."""
     from kustodian.workspace.workspace import Workspace, WorkspaceError
 
     try:
-        return Workspace.open(workspace_path(args), create=False)
+        return Workspace.open(
+            workspace_path(args), create=False, memory_limit=BULK_MEMORY_LIMIT if bulk else None
+        )
     except WorkspaceError as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(2) from None

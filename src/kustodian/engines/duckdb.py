@@ -44,6 +44,7 @@ class DuckDBEngine:
     Args:
         database: a database file, ":memory:", or an open connection (the workspace's).
         catalog: the tables to create when missing.
+        memory_limit: DuckDB's memory limit (e.g. "512MB"); default: DuckDB's (80% of RAM).
         sandbox: disable file and network access and lock the configuration, so user queries
             can read only the database's own tables.
     """
@@ -54,11 +55,14 @@ class DuckDBEngine:
         catalog: Catalog,
         *,
         sandbox: bool = True,
+        memory_limit: str | None = None,
     ) -> None:
         self.catalog = catalog
         self.con = duckdb.connect(database) if isinstance(database, str) else database
         for stmt in _SESSION:
             self._try(stmt)
+        if memory_limit:
+            self.con.execute("SET memory_limit = ?", [memory_limit])
         for table in catalog.tables.values():
             self.con.execute(create_table_sql(table))
         for udf in udfs().values():

@@ -120,6 +120,40 @@ class _Batch:
         return len(self.lines)
 
 
+@dataclass
+class _Piece:
+    """Lines of a block not yet in a batch, with their line numbers in their source."""
+
+    lines: pa.Array
+    source: str
+    numbers: np.ndarray
+
+
+def _cut(key: tuple[str, str | None, str], pieces: list[_Piece], rows: int) -> _Batch:
+    """The first `rows` records of the pending pieces, as one batch (the pieces shrink)."""
+    taken: list[_Piece] = []
+    need = rows
+    while pieces and need > 0:
+        p = pieces[0]
+        if len(p.lines) <= need:
+            taken.append(pieces.pop(0))
+            need -= len(p.lines)
+        else:
+            taken.append(_Piece(p.lines.slice(0, need), p.source, p.numbers[:need]))
+            pieces[0] = _Piece(p.lines.slice(need), p.source, p.numbers[need:])
+            need = 0
+    starts = np.cumsum([0] + [len(p.lines) for p in taken])
+
+    def locate(n: int) -> tuple[str, str]:
+        i = int(np.searchsorted(starts, n, side="right")) - 1
+        p = taken[i]
+        return p.source, f"line {int(p.numbers[n - starts[i]])}"
+
+    lines = pa.concat_arrays([p.lines for p in taken]) if len(taken) > 1 else taken[0].lines
+    shape, table, fmt = key
+    return _Batch(shape, table, fmt, lines, locate)
+
+
 class Ingestor:
     """Accepts records, writes them in batches; `close()` flushes and returns the summary.
 
@@ -141,6 +175,7 @@ class Ingestor:
         self.progress = progress
         self.summary = IngestSummary(run_id=str(uuid.uuid4()))
         self._buffers: dict[tuple[str, str | None], _Buffer] = {}
+        self._pieces: dict[tuple[str, str | None, str], list[_Piece]] = {}
         self._errors: list[_Error] = []
         self._started = time.perf_counter()
         self._mappings: dict[tuple[object, ...], Mapping] = {}
@@ -178,6 +213,9 @@ class Ingestor:
             self.flush()
 
     def flush(self) -> None:
+        for key, pieces in self._pieces.items():
+            while pieces:
+                self._run(_cut(key, pieces, self.batch_rows))
         for buf in list(self._buffers.values()):
             if buf.lines:
                 self._flush(buf)
@@ -230,14 +268,16 @@ class Ingestor:
                 [data[a:b].decode("utf-8", "replace") for a, b in zip(starts, ends, strict=True)],
                 pa.large_string(),
             )
-        numbers = np.flatnonzero(keep)
-        lines = lines.filter(pa.array(keep))
-        first = first_line
-
-        def locate(n: int) -> tuple[str, str]:
-            return source, f"line {first + int(numbers[n])}"
-
-        self._run(_Batch(shape, table, fmt or shape, lines, locate))
+        numbers = np.flatnonzero(keep) + first_line
+        piece = _Piece(lines.filter(pa.array(keep)), source, numbers)
+        key = (shape, table, fmt or shape)
+        pieces = self._pieces.setdefault(key, [])
+        pieces.append(piece)
+        # Batches of exactly `batch_rows` records (or BATCH_BYTES), whatever the block size.
+        while sum(len(p.lines) for p in pieces) >= self.batch_rows or (
+            len(pieces) > 1 and sum(p.lines.nbytes for p in pieces) >= BATCH_BYTES
+        ):
+            self._run(_cut(key, pieces, self.batch_rows))
 
     def _flush(self, buf: _Buffer) -> None:
         sources, positions = buf.sources, buf.positions

@@ -67,7 +67,13 @@ class Workspace:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def init(cls, path: str | os.PathLike[str], *, workspace_id: str | None = None) -> Workspace:
+    def init(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        workspace_id: str | None = None,
+        memory_limit: str | None = None,
+    ) -> Workspace:
         """Create a new workspace directory; refuses a directory that already holds data."""
         root = Path(path)
         if (root / CONFIG_FILE).exists() or (root / DB_FILE).exists():
@@ -77,26 +83,35 @@ class Workspace:
         root.mkdir(parents=True, exist_ok=True)
         config = WorkspaceConfig.new(FORMAT_VERSION, workspace_id)
         write_config(root, config)
-        return cls._open_dir(root)
+        return cls._open_dir(root, memory_limit)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] = ":memory:", *, create: bool = True) -> Workspace:
-        """Open a workspace directory (created when missing, unless `create` is false)."""
+    def open(
+        cls,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        create: bool = True,
+        memory_limit: str | None = None,
+    ) -> Workspace:
+        """Open a workspace directory (created when missing, unless `create` is false).
+
+        `memory_limit` caps DuckDB's memory (e.g. "512MB" for a bulk import).
+        """
         if str(path) == ":memory:":
             config = WorkspaceConfig.new(FORMAT_VERSION)
             con = duckdb.connect(":memory:")
-            return cls._setup(con, config, ":memory:")
+            return cls._setup(con, config, ":memory:", memory_limit)
         root = Path(path)
         if not (root / CONFIG_FILE).exists() and not (root / DB_FILE).exists():
             if not create:
                 raise WorkspaceError(
                     f"{root} is not a Kustodian workspace; create one with `kustodian init {root}`"
                 )
-            return cls.init(root)
-        return cls._open_dir(root)
+            return cls.init(root, memory_limit=memory_limit)
+        return cls._open_dir(root, memory_limit)
 
     @classmethod
-    def _open_dir(cls, root: Path) -> Workspace:
+    def _open_dir(cls, root: Path, memory_limit: str | None = None) -> Workspace:
         db = root / DB_FILE
         try:
             con = duckdb.connect(str(db))
@@ -114,16 +129,20 @@ class Workspace:
         except migrations.MigrationError as e:
             con.close()
             raise WorkspaceError(str(e)) from None
-        return cls._setup(con, config, str(root))
+        return cls._setup(con, config, str(root), memory_limit)
 
     @classmethod
     def _setup(
-        cls, con: duckdb.DuckDBPyConnection, config: WorkspaceConfig, path: str
+        cls,
+        con: duckdb.DuckDBPyConnection,
+        config: WorkspaceConfig,
+        path: str,
+        memory_limit: str | None = None,
     ) -> Workspace:
         migrations.ensure_internal_schema(con, config)
         catalog = build_catalog(con)
         ensure_tables(con, catalog)
-        engine = DuckDBEngine(con, catalog)
+        engine = DuckDBEngine(con, catalog, memory_limit=memory_limit)
         return cls(engine, catalog, path, config)
 
     # -- identity and configuration ------------------------------------------------------------
