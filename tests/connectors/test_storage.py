@@ -146,11 +146,7 @@ def test_a_last_line_without_a_line_break_is_read_once_the_hour_is_over(azurite:
     assert pull(ws, "archive", now=hour + timedelta(hours=4)).ranges == 0
 
 
-@pytest.mark.parametrize("block_bytes", [1, 1 << 30], ids=["block", "lines"])
-def test_a_malformed_line_is_a_dead_letter_with_its_position(
-    azurite: Azurite, monkeypatch: pytest.MonkeyPatch, block_bytes: int
-) -> None:
-    monkeypatch.setattr(storage, "BLOCK_BYTES", block_bytes)  # both ways to hand lines over
+def test_a_malformed_line_is_a_dead_letter_with_its_position(azurite: Azurite) -> None:
     hour = HOURS[1]
     name = hour_path(ROOT, hour)
     good = [lines([signin(i, in_hour(hour, i))]) for i in range(3)]

@@ -157,7 +157,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     from kustodian.cli.workspace_cmds import Progress
     from kustodian.connectors.storage import StorageError, pull
 
-    ws = open_workspace(args)
+    ws = open_workspace(args, bulk=True)
     enabled = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     code = 0
     try:

@@ -53,7 +53,6 @@ AUTH_KINDS = ("connection-string", "account-key", "sas")
 DEFAULT_OVERLAP_HOURS = 3
 
 CHUNK_BYTES = 16 << 20  # one ranged download; memory stays bounded whatever the blob's size
-BLOCK_BYTES = 1 << 20  # whole lines of at least this size are one ingestion batch
 MAX_LINE_BYTES = 16 << 20  # a "line" longer than this is a dead letter, not a buffer
 COMMIT_LINES = 20_000  # lines between commits (ingestor flush, then checkpoints)
 SETTLE = timedelta(hours=1)  # after its hour ends plus this, nothing more is appended to a blob
@@ -618,8 +617,7 @@ class _Pull:
     def lines(self, source: str, chunk: bytes, line: int, *, bom: bool) -> int:
         """Hand whole lines to the ingestor; returns the number of the last one.
 
-        A large block goes over as one batch (no Python object per record); small ones are
-        buffered line by line, so that the lines of many small blobs share a batch.
+        The ingestor cuts blocks into batches across blobs, with no Python object per record.
         """
         if bom:
             chunk = chunk.removeprefix(b"\xef\xbb\xbf")
@@ -632,13 +630,8 @@ class _Pull:
             reason = f"a line longer than {MAX_LINE_BYTES >> 20} MB without a line break"
             head = chunk[:4096].decode("utf-8", "replace")
             self.ingestor.reject(source, f"line {line + 1}", reason, head, FORMAT)
-        elif len(chunk) >= BLOCK_BYTES:
-            self.ingestor.add_block(chunk, source, line + 1, shape=DIAG, fmt=FORMAT)
         else:
-            for n, raw in enumerate(chunk.split(b"\n")[:count], line + 1):
-                if raw.strip():
-                    text = raw.rstrip(b"\r").decode("utf-8", "replace")
-                    self.ingestor.add(text, source, f"line {n}", shape=DIAG, fmt=FORMAT)
+            self.ingestor.add_block(chunk, source, line + 1, shape=DIAG, fmt=FORMAT)
         return line + count
 
     def stage(self, key: str, state: BlobState) -> None:
