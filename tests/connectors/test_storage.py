@@ -79,6 +79,8 @@ def blob_checkpoint(ws: Workspace, container: str, name: str) -> BlobState:
 
 def test_pull_ingests_every_hour_of_both_categories(azurite: Azurite) -> None:
     total = write_archive(azurite)
+    other = "insights-logs-storageread"  # another resource's logs in the same account
+    append(azurite, other, hour_path(ROOT, HOURS[0]), b'{"category": "StorageRead"}\n')
     ws = Workspace.open(":memory:")
     add_connector(ws, azurite)
     s = pull(ws, "archive", now=NOW)
@@ -448,3 +450,21 @@ def test_settings_are_checked() -> None:
         StorageSettings(auth="connection-string", containers=("Insights_Logs",))
     s = StorageSettings(auth="connection-string", containers=(SIGNINS,), since="2024-06-01")
     assert StorageSettings.from_json(json.loads(json.dumps(s.to_json()))) == s
+
+
+def test_connect_refuses_a_configured_container_that_does_not_exist(azurite: Azurite) -> None:
+    ws = Workspace.open(":memory:")
+    with pytest.raises(StorageError, match=r"container insights-logs-auditlogs: not found \(404"):
+        add_connector(ws, azurite, containers=(AUDITS,))
+    assert ws.connector("archive") is None
+
+
+def test_missing_azurite_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.connectors.conftest import _unavailable
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run"):
+        _unavailable("Azurite is not installed")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        _unavailable("Azurite is not installed")

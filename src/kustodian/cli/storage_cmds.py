@@ -77,7 +77,7 @@ def add_connect_arguments(p: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="CONTAINER",
         help="containers or categories to read (signinlogs, insights-logs-auditlogs, ...); "
-        "default: every insights-logs-* container of the account",
+        "default: the account's insights-logs-* containers of the Entra categories",
     )
     p.add_argument("--api-version", help="storage REST API version (default: the client's)")
     p.add_argument(
@@ -233,7 +233,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _print_status(r: dict[str, Any]) -> None:
     s = r["settings"]
-    containers = ", ".join(s["containers"]) or "every insights-logs-* container"
+    containers = ", ".join(s["containers"]) or "the Entra insights-logs-* containers found"
     print(f"{r['name']} ({s['auth']}{', ' + s['account_url'] if s['account_url'] else ''})")
     print(f"  containers: {containers}; overlap {s['overlap_hours']} h")
     last = r["last_pull"]

@@ -82,7 +82,8 @@ class StorageSettings:
         auth: how the stored secret authenticates: one of AUTH_KINDS.
         account_url: the blob endpoint (`https://ACCOUNT.blob.core.windows.net`), for the
             account-key and SAS kinds; a connection string carries its own.
-        containers: the containers to read; empty means every `insights-logs-*` container.
+        containers: the containers to read; empty: the account's containers of the Entra
+            categories that have a table (DEFAULT_CONTAINERS), listed at each pull.
         api_version: the storage REST API version to send (empty: the client's default).
         overlap_hours: hours before the watermark that are listed again, for late blobs.
         since: ISO 8601; the first pull of a container starts at this hour (empty: everything).
@@ -470,7 +471,8 @@ def pull_storage(
 ) -> PullSummary:
     """The connector-dispatch contract of `kustodian pull`: pull one storage connector."""
     del settings  # read again by `pull`, with the credential
-    return pull(ws, name, now=getattr(args, "now", None))
+    now = getattr(args, "now", None)
+    return pull(ws, name, now=parse_instant(now) if isinstance(now, str) else now)
 
 
 def connect_storage(args: argparse.Namespace) -> int:
@@ -650,11 +652,16 @@ class _Pull:
 
 
 def containers(svc: BlobServiceClient, settings: StorageSettings, scrub: Scrubber) -> list[str]:
-    """The configured containers, or the account's `insights-logs-*` ones."""
+    """The configured containers, else the account's containers of the Entra categories.
+
+    Other `insights-logs-*` containers (other Azure resources' logs, Entra categories with no
+    table here) are left alone unless configured.
+    """
     if settings.containers:
         return list(settings.containers)
     try:
-        return sorted(c.name for c in svc.list_containers(name_starts_with=CONTAINER_PREFIX))
+        listed = svc.list_containers(name_starts_with=CONTAINER_PREFIX)
+        return sorted(c.name for c in listed if c.name in DEFAULT_CONTAINERS)
     except Exception as e:
         if not _is_storage_error(e):
             raise
@@ -713,13 +720,13 @@ def connect(
     if existing is not None and existing[0] != KIND:
         raise StorageError(f"connector '{name}' exists and is a {existing[0]} connector")
     found: list[str] = []
+    svc = service_client(settings, secret)  # checks the credential's form, offline
     if check:
         scrub = Scrubber(secret)
-        svc = service_client(settings, secret)
         found = containers(svc, settings, scrub)
         for c in found if settings.containers else ():
-            try:
-                svc.get_container_client(c).get_container_properties()
+            try:  # a pull lists each container's blobs: so does the check
+                next(iter(svc.get_container_client(c).walk_blobs(delimiter="/")), None)
             except Exception as e:
                 if not _is_storage_error(e):
                     raise
