@@ -262,6 +262,7 @@ def test_a_blob_appended_to_after_listing_is_read_to_its_new_end(
     add_connector(ws, azurite, containers=(SIGNINS,))
     s = pull(ws, "archive", now=NOW)
     assert s.errors == [] and s.ingest.ingested == 2
+    assert s.ranges == 2  # the first, conditional on the listed ETag, failed with 412
     assert blob_checkpoint(ws, SIGNINS, name).lines == 2
 
 
@@ -468,3 +469,23 @@ def test_missing_azurite_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception):
         _unavailable("Azurite is not installed")
+
+
+def test_every_storage_option_is_documented() -> None:
+    import argparse
+
+    from kustodian.cli.main import build_parser
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "connectors.md").read_text()
+    top = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    group = next(
+        a for a in top.choices["storage"]._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    missing = [
+        f"storage {cmd} {option}"
+        for cmd, parser in group.choices.items()
+        for action in parser._actions
+        for option in action.option_strings
+        if option.startswith("--") and option not in ("--help", "--workspace") and option not in doc
+    ]
+    assert missing == []
