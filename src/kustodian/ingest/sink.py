@@ -386,7 +386,10 @@ class Ingestor:
             [],
             {},
         )
-        times = [c for c in ("TimeGenerated", "CreatedDateTime", "ActivityDateTime") if c in mapped]
+        # only typed time columns: the first pass reads those (an extension column named like
+        # one, e.g. createdDateTime of a service principal sign-in, is text and not read there)
+        read = {f.column for f in narrow.fields}
+        times = [c for c in ("TimeGenerated", "CreatedDateTime", "ActivityDateTime") if c in read]
         time_expr = (
             f"coalesce({', '.join([*times, '$received'])})" if "TimeGenerated" in types else "NULL"
         )
