@@ -51,6 +51,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kustodian.cli.workspace_cmds",
     "kustodian.cli.simulate",
     "kustodian.cli.connect_cmds",
+    "kustodian.cli.storage_cmds",
 )
 
 
