@@ -536,3 +536,25 @@ def test_a_simulated_tenant_pulled_in_two_halves_gives_the_rows_of_its_records(
     with Workspace.open(":memory:") as direct:
         ingest_records(direct, records)
         assert rows(ws) == rows(direct)
+
+
+def test_connect_storage_and_the_common_pull_command(
+    azurite: Azurite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """`kustodian connect storage` and `kustodian pull` (every connector kind) work too."""
+    size = write_archive(azurite)
+    wsdir = str(tmp_path / "ws")
+    assert main(["init", wsdir]) == 0
+    monkeypatch.setenv("ARCHIVE_CONN", azurite.connection_string)
+    args = ["--name", "arch", "--connection-string-env", "ARCHIVE_CONN"]
+    assert (
+        main(["connect", "storage", "--workspace", wsdir, *args, "--api-version", API_VERSION]) == 0
+    )
+    capsys.readouterr()
+    assert main(["pull", "--workspace", wsdir, "--json"]) == 0
+    (summary,) = json.loads(capsys.readouterr().out)
+    assert summary["kind"] == "storage" and summary["bytes_downloaded"] == size
+    assert summary["ingest"]["ingested"] == 3 * (5 + 3)
+    assert main(["pull", "--workspace", wsdir, "--name", "arch", "--json"]) == 0
+    (again,) = json.loads(capsys.readouterr().out)
+    assert again["bytes_downloaded"] == 0 and again["ingest"]["ingested"] == 0

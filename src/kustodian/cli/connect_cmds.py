@@ -71,8 +71,15 @@ def register(sub: Any) -> None:
     g.add_argument("--check", action="store_true", help="fetch a token now to test the credential")
     g.add_argument("--show", action="store_true", help="print the stored settings (secret masked)")
     g.set_defaults(func=cmd_connect_graph)
+    from kustodian.cli import storage_cmds
 
-    p = sub.add_parser("pull", help="pull new logs from the stored connectors")
+    st = kinds.add_parser(
+        "storage", help="an Azure storage account's diagnostic-settings archive (insights-logs-*)"
+    )
+    storage_cmds.add_connect_arguments(st)
+    st.set_defaults(func=storage_cmds.cmd_connect)
+
+    p = sub.add_parser("pull", help="pull new logs from the stored connectors (every kind)")
     p.add_argument("--workspace", help=WS_HELP)
     p.add_argument("--name", help="the connector to pull (default: every stored connector)")
     p.add_argument("--since", help="pull from this ISO 8601 instant instead of the checkpoints")
@@ -253,7 +260,9 @@ def _logging_to_stderr(verbose: bool) -> Iterator[None]:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from kustodian.connectors.graph import KIND, ConnectorError
+    """Pull every stored connector (or --name), whatever its kind: Graph, storage account."""
+    from kustodian.cli import storage_cmds
+    from kustodian.connectors import graph, storage
 
     since = None
     if args.since:
@@ -262,35 +271,51 @@ def cmd_pull(args: argparse.Namespace) -> int:
             return _fail(f"--since: '{args.since}' is not an ISO 8601 instant")
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
     ws = open_workspace(args, bulk=True)
+    code = 0
+    out: list[dict[str, Any]] = []
     try:
-        names = [args.name] if args.name else [n for n, k, _ in ws.connectors() if k == KIND]
+        known = {n: k for n, k, _ in ws.connectors()}
+        if args.name and args.name not in known:
+            return _fail(
+                f"no connector '{args.name}' in this workspace; `kustodian connect` stores one"
+            )
+        names = [args.name] if args.name else sorted(known)
         if not names:
-            return _fail("no connectors in this workspace; add one with `kustodian connect graph`")
-        summaries = []
+            return _fail(
+                "no connectors in this workspace; add one with `kustodian connect graph` "
+                "or `kustodian connect storage`"
+            )
         with _logging_to_stderr(args.verbose):
             for name in names:
+                if known[name] == storage.KIND:
+                    try:
+                        ss = storage.pull(ws, name)
+                    except storage.StorageError as e:
+                        code = max(code, _fail(f"{name}: {e}"))
+                        continue
+                    if args.json:
+                        out.append(ss.to_json())
+                    else:
+                        storage_cmds._print_summary(ss)
+                    if ss.errors or ss.ingest.rejected:
+                        code = max(code, 1)
+                    continue
                 try:
-                    summaries.append(_pull_one(ws, name, tables, since))
-                except ConnectorError as e:
-                    return _fail(str(e))
+                    gs = graph.pull(ws, name, tables=tables, since=since)
+                except graph.ConnectorError as e:
+                    code = max(code, _fail(str(e)))
+                    continue
+                if args.json:
+                    out.append(gs.to_json())
+                else:
+                    _print_summary(gs)
+                if not gs.ok or gs.rejected:
+                    code = max(code, 1)
     finally:
         ws.close()
     if args.json:
-        print(json.dumps([s.to_json() for s in summaries], indent=2))
-    else:
-        for s in summaries:
-            _print_summary(s)
-    failed = any(not s.ok or s.rejected for s in summaries)
-    return 1 if failed else 0
-
-
-def _pull_one(ws: Any, name: str, tables: list[str] | None, since: datetime | None) -> Any:
-    from kustodian.connectors.graph import KIND, ConnectorError, pull
-
-    found = ws.connector(name)
-    if found is not None and found[0] != KIND:
-        raise ConnectorError(f"connector '{name}' is a {found[0]} connector: not pulled here")
-    return pull(ws, name, tables=tables, since=since)
+        print(json.dumps(out, indent=2))
+    return code
 
 
 def _print_summary(s: Any) -> None:
