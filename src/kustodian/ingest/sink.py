@@ -561,9 +561,11 @@ def _convert(v: str, t: KType) -> str:
     if t is KType.STRING:
         return f"coalesce({v}, '')"
     if t is KType.DYNAMIC:
+        # Objects, arrays, numbers and booleans stay as they are (decided on the first character,
+        # without parsing the value again); a string holding JSON text is parsed; "" is null.
         text = f"({v} ->> '$')"
         return (
-            f"CASE WHEN json_type({v}) <> 'VARCHAR' THEN {v} WHEN {text} = '' THEN NULL "
+            f"CASE WHEN left({v}, 1) <> '\"' THEN {v} WHEN {text} = '' THEN NULL "
             f"WHEN regexp_matches({text}, '^\\s*[\\[{{]') AND json_valid({text}) "
             f"THEN json({text}) ELSE {v} END"
         )
