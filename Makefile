@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint types pytest venv clean docs bench
+.PHONY: test demo lint types pytest venv clean docs bench oracle azurite
 
 venv: $(STAMP)
 
@@ -20,6 +20,13 @@ tools/kusto-oracle/node_modules/.installed: tools/kusto-oracle/package.json
 	cd tools/kusto-oracle && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Azurite, the Azure Storage emulator, for the storage connector's tests (tests/connectors).
+azurite: tools/azurite/node_modules/.installed
+
+tools/azurite/node_modules/.installed: tools/azurite/package.json tools/azurite/package-lock.json
+	cd tools/azurite && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 lint: venv
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
@@ -27,7 +34,7 @@ lint: venv
 types: venv
 	$(BIN)/mypy
 
-pytest: venv oracle
+pytest: venv oracle azurite
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
 test: lint types pytest
@@ -42,4 +49,4 @@ bench: venv
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) tools/kusto-oracle/node_modules
+	rm -rf $(VENV) tools/kusto-oracle/node_modules tools/azurite/node_modules

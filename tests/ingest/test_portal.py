@@ -344,7 +344,8 @@ GRAPH_AUDIT = {
 
 
 def test_portal_json_download(ws: Workspace, tmp_path: Path) -> None:
-    path = _write(tmp_path, "SignIns.json", json.dumps([GRAPH_SIGNIN, GRAPH_AUDIT, 42], indent=2))
+    download = json.dumps([GRAPH_SIGNIN, GRAPH_AUDIT, 42], indent=2)
+    path = _write(tmp_path, "InteractiveSignIns_2025-01-01_2025-01-02.json", download)
     assert detect(path, formats(), None).name == "portal-json"  # type: ignore[union-attr]
     summary = ingest_paths(ws, [str(path)])
     assert (summary.tables, summary.rejected) == ({"SigninLogs": 1, "AuditLogs": 1}, 1)
@@ -379,13 +380,25 @@ def test_portal_json_sign_in_kind_from_file_name_or_fields(ws: Workspace, tmp_pa
         "status": {"errorCode": 0},
     }
     other = _write(tmp_path, "download.json", json.dumps([service]))
-    summary = ingest_paths(ws, [str(non_interactive), str(other)])
-    assert summary.tables == {
-        "AADNonInteractiveUserSignInLogs": 1,
-        "AADServicePrincipalSignInLogs": 1,
-    }
+    assert ingest_paths(ws, [str(non_interactive)]).tables == {"AADNonInteractiveUserSignInLogs": 1}
+    # a renamed download: its fields tell a service principal sign-in
+    summary = ingest_paths(ws, [str(other)], fmt="portal-json")
+    assert summary.tables == {"AADServicePrincipalSignInLogs": 1}
     [sp] = rows(ws, "AADServicePrincipalSignInLogs")
     assert (sp["ResultType"], sp["Identity"]) == ("0", "Backup Job")
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("InteractiveSignIns_2025-01-01_2025-01-02.json", "portal-json"),
+        ("AuditLogs_2025-01-01.json", "portal-json"),
+        ("signins-page.json", "graph"),  # other arrays of Graph objects: the Graph format
+    ],
+)
+def test_portal_json_is_told_from_graph_by_its_name(tmp_path: Path, name: str, fmt: str) -> None:
+    path = _write(tmp_path, name, json.dumps([GRAPH_SIGNIN]))
+    assert detect(path, formats(), None).name == fmt  # type: ignore[union-attr]
 
 
 def test_powershell_pascal_case_objects_with_format(ws: Workspace, tmp_path: Path) -> None:

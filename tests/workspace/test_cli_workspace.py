@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -80,14 +80,17 @@ def test_a_killed_ingest_keeps_whole_batches_and_resumes(tmp_path: Path) -> None
             f.write(json.dumps(signin(f"id{i:06}")) + "\n")
     env = {**os.environ, "KUSTODIAN_INGEST_BATCH_ROWS": "5000"}
     cmd = [sys.executable, "-m", "kustodian.cli.main", "ingest", "--workspace", str(ws), str(data)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    # Kill it once a few batches are in (the WAL grows as batches commit).
-    wal = ws / "kustodian.duckdb.wal"
-    while time.monotonic() < deadline and proc.poll() is None:
-        if wal.exists() and wal.stat().st_size > 20_000_000:
+    proc = subprocess.Popen(
+        [*cmd, "--progress", "always"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    # The progress line is written after each committed batch: kill once two are in.
+    seen = b""
+    while proc.poll() is None:
+        seen += proc.stderr.read1(4096)
+        counts = re.findall(rb"\r\s*([\d,]+) records", seen)
+        if counts and int(counts[-1].replace(b",", b"")) >= 10_000:
             break
-        time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     with Workspace.open(ws) as w:

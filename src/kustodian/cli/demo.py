@@ -1,64 +1,23 @@
-"""`make demo`: a small demo tenant in an in-memory workspace and the README's admin queries.
+"""`make demo`: a demo tenant in a workspace directory, and the admin queries over it.
 
-Until the ingestion and simulation issues land, the demo rows are generated here, inside DuckDB,
-deterministically; the queries are the ones the README tours.
+The first run creates `.demo/workspace` (or $KUSTODIAN_DEMO_WORKSPACE): 30 days of a 500-user
+tenant from `kustodian simulate` (seed 1), written through the ingestion path. Later runs reuse it.
+The queries run as of the simulated window's end, so their answers do not age.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from kustodian.cli.main import format_table
 from kustodian.kql.diagnostics import KqlError
 from kustodian.workspace.workspace import Workspace
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-# 14 days of sign-ins for 40 users: a mix of MFA and single-factor, failures, lockouts (50053)
-# and two break-glass accounts, one of which signs in once.
-_SIGNINS = """
-INSERT INTO SigninLogs (TimeGenerated, UserPrincipalName, UserDisplayName, AppDisplayName, IPAddress,
-    ResultType, ResultDescription, AuthenticationRequirement, ConditionalAccessStatus, Location,
-    LocationDetails, Status, Type, TenantId, Category, OperationName)
-SELECT
-    make_timestamp_ns(CAST($now AS BIGINT) - CAST(i * 1009 AS BIGINT) % (14 * 86400) * 1000000000),
-    CASE WHEN i = 777 THEN 'breakglass1@contoso.com' ELSE 'user' || (i % 40) || '@contoso.com' END,
-    'User ' || (i % 40),
-    ['Office 365', 'Azure Portal', 'Microsoft Teams', 'Outlook'][1 + i % 4],
-    '203.0.113.' || (i % 50),
-    CASE WHEN i % 97 = 0 THEN '50053' WHEN i % 13 = 0 THEN '50126' ELSE '0' END,
-    CASE WHEN i % 97 = 0 THEN 'Account is locked' WHEN i % 13 = 0 THEN 'Invalid password' ELSE '' END,
-    CASE WHEN i % 3 = 0 THEN 'singleFactorAuthentication' ELSE 'multiFactorAuthentication' END,
-    CASE WHEN i % 3 = 0 THEN 'notApplied' ELSE 'success' END,
-    ['US', 'GB', 'DE', 'FR'][1 + i % 4],
-    json_object('countryOrRegion', ['US', 'GB', 'DE', 'FR'][1 + i % 4], 'city', 'City ' || (i % 7)),
-    json_object('errorCode', CASE WHEN i % 97 = 0 THEN 50053 WHEN i % 13 = 0 THEN 50126 ELSE 0 END),
-    'SigninLogs', '00000000-0000-0000-0000-000000000001', 'SignInLogs', 'Sign-in activity'
-FROM range(0, 2000) t(i)
-"""
-
-_INVITES = """
-INSERT INTO AuditLogs (TimeGenerated, OperationName, Category, Result, InitiatedBy, TargetResources,
-    AdditionalDetails, LoggedByService, Type, TenantId)
-SELECT
-    make_timestamp_ns(CAST($now AS BIGINT) - CAST(86400 * (i + 1) AS BIGINT) * 1000000000),
-    CASE WHEN redeem THEN 'Redeem external user invite' ELSE 'Invite external user' END,
-    'UserManagement', 'success',
-    CASE WHEN redeem THEN json('{}')
-         ELSE json_object('user', json_object('userPrincipalName', 'admin' || (i % 2) || '@contoso.com',
-                                             'ipAddress', '198.51.100.7')) END,
-    json_array(json_object(
-        'displayName', CASE WHEN redeem
-            THEN 'UPN: guest' || i || '_fabrikam.com#EXT#@contoso.com, Email: guest' || i ||
-                 '@fabrikam.com, InvitationId: 0000000' || i || '-aaaa-bbbb-cccc-000000000000, Flags: 0'
-            ELSE 'guest' || i || '@fabrikam.com' END,
-        'userPrincipalName', 'guest' || i || '_fabrikam.com#EXT#@contoso.com')),
-    CASE WHEN redeem THEN json('[]') ELSE json_array(json_object(
-        'key', 'invitationId', 'value', '0000000' || i || '-aaaa-bbbb-cccc-000000000000')) END,
-    'Invited Users', 'AuditLogs', '00000000-0000-0000-0000-000000000001'
-FROM (SELECT i, false AS redeem FROM range(0, 6) t(i)
-      UNION ALL SELECT i, true AS redeem FROM range(0, 6) t(i) WHERE i % 2 = 0)
-"""
+DEMO = Path(os.environ.get("KUSTODIAN_DEMO_WORKSPACE", ".demo/workspace"))
+DAYS, USERS, SEED = 30, 500, 1
 
 QUERIES: list[tuple[str, str]] = [
     (
@@ -70,7 +29,7 @@ QUERIES: list[tuple[str, str]] = [
     ),
     (
         "Break-glass account sign-ins",
-        'SigninLogs | where UserPrincipalName == "breakglass1@contoso.com" | where ResultType == "0" '
+        'SigninLogs | where UserPrincipalName == "{breakglass}" | where ResultType == "0" '
         "| project TimeGenerated, UserPrincipalName, AppDisplayName, IPAddress",
     ),
     (
@@ -95,20 +54,40 @@ QUERIES: list[tuple[str, str]] = [
 ]
 
 
-def load_demo(ws: Workspace) -> None:
-    ns = int(NOW.timestamp()) * 1_000_000_000
-    ws.engine.execute(_SIGNINS, {"now": ns})
-    ws.engine.execute(_INVITES, {"now": ns})
+def create(path: Path) -> datetime:
+    """Simulate the demo tenant into a new workspace; returns the window's end."""
+    from kustodian.ingest import ingest_records
+    from kustodian.simulate import Simulation
+
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    print(f"Creating the demo workspace {path}: {DAYS} days, {USERS} users, seed {SEED} ...")
+    started = time.monotonic()
+    sim = Simulation(DAYS, USERS, SEED, end)
+    with Workspace.init(path, memory_limit="512MB") as ws:
+        summary = ingest_records(ws, sim.records(), source="simulate")
+        ws.config.settings["demo"] = {"end": end.isoformat(), "days": DAYS, "users": USERS}
+        ws.config.settings["demo"]["break_glass"] = list(sim.tenant.break_glass)
+        ws.save_config()
+    print(
+        f"  {summary.ingested:,} records in {time.monotonic() - started:.0f} s "
+        f"({', '.join(f'{t} {n:,}' for t, n in sorted(summary.tables.items()))})\n"
+    )
+    return end
 
 
 def main() -> int:
-    ws = Workspace.open(":memory:")
-    load_demo(ws)
-    print(f"Kustodian demo: an in-memory workspace with a demo tenant (now = {NOW.isoformat()})\n")
+    if not DEMO.exists():
+        create(DEMO)
+    ws = Workspace.open(DEMO, create=False)
+    demo = ws.config.settings.get("demo", {})
+    now = datetime.fromisoformat(demo["end"]) if "end" in demo else datetime.now(UTC)
+    breakglass = (demo.get("break_glass") or ["breakglass1@contoso.com"])[0]
+    print(f"Kustodian demo: workspace {DEMO} ({ws.workspace_id}), as of {now.isoformat()}\n")
     for title, kql in QUERIES:
+        kql = kql.replace("{breakglass}", breakglass)
         print(f"== {title}\n{kql}\n")
         try:
-            result = ws.query(kql, now=NOW)
+            result = ws.query(kql, now=now)
         except KqlError as e:
             print(e.render())
             return 1
@@ -116,6 +95,7 @@ def main() -> int:
         if result.render:
             print(f"render: {result.render}")
         print()
+    print(f"Query it yourself: kustodian query --workspace {DEMO} 'SigninLogs | take 5'")
     return 0
 
 

@@ -47,7 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add commands: each has `register(subparsers)`, which sets `func` on its parsers.
-COMMAND_MODULES: tuple[str, ...] = ("kustodian.cli.workspace_cmds",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "kustodian.cli.workspace_cmds",
+    "kustodian.cli.simulate",
+    "kustodian.cli.connect_cmds",
+    "kustodian.cli.storage_cmds",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,7 +34,6 @@ _SESSION = (
     "SET TimeZone = 'UTC'",
     "SET error_on_division_by_zero = false",
     "SET enable_progress_bar = false",
-    "SET checkpoint_threshold = '1GB'",
 )
 
 

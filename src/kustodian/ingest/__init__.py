@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from kustodian.ingest.mapping import CATEGORY_TABLES
 from kustodian.ingest.sink import DIAG, LA, Ingestor, IngestSummary
 
 if TYPE_CHECKING:
@@ -32,7 +33,10 @@ def ingest_records(
     """Ingest diagnostic-settings records (spec §3.2); each `category` picks its table."""
     ing = Ingestor(ws, progress=progress)
     for i, rec in enumerate(records):
-        ing.add(_dumps(rec), source, f"record {i + 1}", shape=DIAG, fmt="records")
+        # Records of one table batch together (the category is checked again in the batch).
+        category = rec.get("category")
+        table = CATEGORY_TABLES.get(category.lower()) if isinstance(category, str) else None
+        ing.add(_dumps(rec), source, f"record {i + 1}", shape=DIAG, table=table, fmt="records")
     return ing.close()
 
 

@@ -7,8 +7,9 @@ Formats:
   human-readable ("Date (UTC)", "Request ID", "Target1ModifiedProperty1Name"...); each row is
   rebuilt into Log Analytics columns, including the dynamic ones (`Status`, `LocationDetails`,
   `DeviceDetail`, `InitiatedBy`, `TargetResources`, `AdditionalDetails`).
-- `portal-json`: the portal's JSON download: Graph-shaped camelCase objects, wrapped in the
-  diagnostic-settings envelope (spec §3.2, §3.5) and mapped like diagnostic records.
+- `portal-json`: the portal's JSON download: an array of Graph-shaped objects, wrapped in the
+  diagnostic-settings envelope by the Graph connector's `to_record` (graph.py) and mapped like
+  diagnostic records; the download's file name gives the sign-in kind.
 - `la-export`: a Log Analytics query export (CSV) of raw table rows; each row's `Type` column
   names its table, `--table` overrides it.
 - `la-json`: Log Analytics query results as JSON: the query API document
@@ -32,6 +33,7 @@ from typing import Any
 
 import orjson
 
+from kustodian.ingest.graph import SIGNIN_OPERATION, GraphObjectError, signin_category, to_record
 from kustodian.ingest.mapping import la_mapping
 from kustodian.ingest.readers import (
     Format,
@@ -234,7 +236,6 @@ TABLE_CATEGORY = {
     "AADManagedIdentitySignInLogs": "ManagedIdentitySignInLogs",
     "AuditLogs": "AuditLogs",
 }
-SIGNIN_OPERATION = "Sign-in activity"
 
 
 def normalise_header(header: str) -> str:
@@ -640,114 +641,19 @@ def _camel(obj: Any) -> Any:
     return obj
 
 
-def graph_category(obj: Mapping[str, Any], hint: str | None) -> str | None:
-    """The diagnostic category of a Graph-shaped object: a sign-in kind, or AuditLogs."""
-    if "activityDateTime" in obj or "activityDisplayName" in obj:
-        return "AuditLogs"
-    if "createdDateTime" not in obj:
-        return None
+def portal_category(obj: Mapping[str, Any], hint: str | None) -> str:
+    """The diagnostic category of a downloaded sign-in: the download's file name, else a
+    service principal id without a user (a service principal, or with a managed identity type
+    a managed identity, sign-in), else what the Graph connector decides (`signin_category`)."""
     if hint in TABLE_CATEGORY and hint != "AuditLogs":
         return TABLE_CATEGORY[hint]
-    types = obj.get("signInEventTypes")
-    if isinstance(types, list):
-        for event_type, table in (
-            ("interactiveUser", "SigninLogs"),
-            ("nonInteractiveUser", "AADNonInteractiveUserSignInLogs"),
-            ("servicePrincipal", "AADServicePrincipalSignInLogs"),
-            ("managedIdentity", "AADManagedIdentitySignInLogs"),
-        ):
-            if event_type in types:
-                return TABLE_CATEGORY[table]
-    if not obj.get("userPrincipalName") and not obj.get("userId") and obj.get("servicePrincipalId"):
+    no_user = not obj.get("userPrincipalName") and not obj.get("userId")
+    if not obj.get("signInEventTypes") and no_user and obj.get("servicePrincipalId"):
         msi = obj.get("managedServiceIdentity")
         if isinstance(msi, dict) and msi.get("msiType") not in (None, "", "none"):
             return TABLE_CATEGORY["AADManagedIdentitySignInLogs"]
         return TABLE_CATEGORY["AADServicePrincipalSignInLogs"]
-    if obj.get("isInteractive") is False:
-        return TABLE_CATEGORY["AADNonInteractiveUserSignInLogs"]
-    return TABLE_CATEGORY["SigninLogs"]
-
-
-def _graph_record(p: dict[str, Any], category: str) -> dict[str, Any]:
-    """A Graph sign-in or directory audit as a diagnostic-settings record (spec §3.2, §3.5).
-
-    The same envelope as the Graph connector writes, so both give the same rows.
-    """
-    if category == "AuditLogs":
-        by = p.get("initiatedBy") if isinstance(p.get("initiatedBy"), dict) else {}
-        who = (by or {}).get("user") or (by or {}).get("app") or {}
-        who = who if isinstance(who, dict) else {}
-        result = p.get("result")
-        return _envelope(
-            time=p.get("activityDateTime"),
-            tenant="",
-            operation=p.get("activityDisplayName") or "",
-            category=category,
-            result_type=result[:1].upper() + result[1:] if isinstance(result, str) else "",
-            description="",
-            ip=who.get("ipAddress") or "",
-            correlation=p.get("correlationId") or "",
-            identity=who.get("displayName") or who.get("userPrincipalName") or "",
-            level="Informational",
-            location="",
-            properties=p,
-        )
-    status = p.get("status") if isinstance(p.get("status"), dict) else {}
-    location = p.get("location") if isinstance(p.get("location"), dict) else {}
-    code = (status or {}).get("errorCode")
-    tenant = p.get("resourceTenantId") or p.get("homeTenantId") or ""
-    return _envelope(
-        time=p.get("createdDateTime"),
-        tenant=str(tenant),
-        operation=SIGNIN_OPERATION,
-        category=category,
-        result_type="" if code is None else str(code),
-        description=(status or {}).get("failureReason") or "" if code not in (0, "0") else "",
-        ip=p.get("ipAddress") or "",
-        correlation=p.get("correlationId") or "",
-        identity=p.get("userDisplayName")
-        or p.get("userPrincipalName")
-        or p.get("servicePrincipalName")
-        or "",
-        level=4,
-        location=(location or {}).get("countryOrRegion") or "",
-        properties=p,
-    )
-
-
-def _envelope(
-    *,
-    time: Any,
-    tenant: str,
-    operation: str,
-    category: str,
-    result_type: str,
-    description: str,
-    ip: str,
-    correlation: str,
-    identity: str,
-    level: int | str,
-    location: str,
-    properties: dict[str, Any],
-) -> dict[str, Any]:
-    return {
-        "time": time,
-        "resourceId": f"/tenants/{tenant}/providers/Microsoft.aadiam" if tenant else "",
-        "operationName": operation,
-        "operationVersion": "1.0",
-        "category": category,
-        "tenantId": tenant,
-        "resultType": result_type,
-        "resultSignature": "None",
-        "resultDescription": description,
-        "durationMs": 0,
-        "callerIpAddress": ip,
-        "correlationId": correlation,
-        "identity": identity,
-        "Level": level,
-        "location": location,
-        "properties": properties,
-    }
+    return signin_category(obj)
 
 
 def _json_items(path: Path) -> Iterator[tuple[str, object]]:
@@ -807,10 +713,14 @@ class _Undecodable:
 
 
 def _sniff_portal_json(path: Path, head: bytes) -> bool:
+    """An array of Graph-shaped objects in a file named like a download; other such arrays
+    are the `graph` format's (the same conversion, without the file name's sign-in kind)."""
     text = head.lstrip()
-    if not text.startswith((b"[", b"{")) or b'"records"' in text[:4096]:
+    if not text.startswith(b"[") or b'"@odata.' in text[:4096]:
         return False
-    if b'"@odata.context"' in text[:4096] or b'"TimeGenerated"' in text:
+    if b'"properties"' in text or b'"records"' in text:  # diagnostic records
+        return False
+    if file_hint(path) is None and "audit" not in path.name.lower():
         return False
     return b'"createdDateTime"' in text or b'"activityDateTime"' in text
 
@@ -830,17 +740,13 @@ def _read_portal_json(ing: Ingestor, path: Path, label: str, table: str | None) 
             ing.reject(label, position, "not a JSON object", raw, "portal-json")
             continue
         obj = _camel(item)
-        category = graph_category(obj, hint)
-        if category is None:
-            ing.reject(
-                label,
-                position,
-                "not a sign-in or audit event: it has neither createdDateTime nor activityDateTime",
-                orjson.dumps(item).decode(),
-                "portal-json",
-            )
+        try:
+            record = to_record(obj)  # the Graph connector's conversion (graph.py)
+        except GraphObjectError as e:
+            ing.reject(label, position, str(e), orjson.dumps(item).decode(), "portal-json")
             continue
-        record = _graph_record(obj, category)
+        if record["category"] != "AuditLogs":
+            record["category"] = portal_category(obj, hint)
         ing.add(orjson.dumps(record).decode(), label, position, shape=DIAG, fmt="portal-json")
 
 
@@ -1103,7 +1009,7 @@ FORMATS = [
         "Entra admin center download (JSON): Graph-shaped sign-in or audit objects",
         _sniff_portal_json,
         _read_portal_json,
-        priority=35,
+        priority=4,  # before `graph`, which takes other arrays of Graph objects
         uses_table=True,
     ),
     Format(

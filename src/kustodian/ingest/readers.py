@@ -39,7 +39,11 @@ HEAD_BYTES = 64 * 1024
 # refused with a message (Event Hub bodies are at most 1 MB; archives are JSON lines).
 MAX_DOCUMENT_BYTES = 512 << 20
 
-FORMAT_MODULES: tuple[str, ...] = ("kustodian.ingest.readers", "kustodian.ingest.exports")
+FORMAT_MODULES: tuple[str, ...] = (
+    "kustodian.ingest.readers",
+    "kustodian.ingest.exports",
+    "kustodian.ingest.graph",
+)
 
 
 class ReadError(Exception):

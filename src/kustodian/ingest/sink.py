@@ -450,7 +450,7 @@ class Ingestor:
             out["Type"] = f"'{table}'"
             out["_TimeReceived"] = "$received"
             if "_BilledSize" in types and "_BilledSize" not in mapped:
-                out["_BilledSize"] = "CAST(strlen(line) AS DOUBLE)"
+                out["_BilledSize"] = "CAST(strlen(rtrim(line, chr(13) || chr(10))) AS DOUBLE)"
             if "_IsBillable" in types and "_IsBillable" not in mapped:
                 out["_IsBillable"] = "'True'"
             out["_ItemId"] = item_id
@@ -566,9 +566,11 @@ def _convert(v: str, t: KType) -> str:
     if t is KType.STRING:
         return f"coalesce({v}, '')"
     if t is KType.DYNAMIC:
+        # Objects, arrays, numbers and booleans stay as they are (decided on the first character,
+        # without parsing the value again); a string holding JSON text is parsed; "" is null.
         text = f"({v} ->> '$')"
         return (
-            f"CASE WHEN json_type({v}) <> 'VARCHAR' THEN {v} WHEN {text} = '' THEN NULL "
+            f"CASE WHEN left({v}, 1) <> '\"' THEN {v} WHEN {text} = '' THEN NULL "
             f"WHEN regexp_matches({text}, '^\\s*[\\[{{]') AND json_valid({text}) "
             f"THEN json({text}) ELSE {v} END"
         )

@@ -251,14 +251,20 @@ class Workspace:
         self.catalog.add(schema)
         return schema
 
+    def _first_row(self, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+        # fetchall, not fetchone: DuckDB 2 keeps a partly fetched result open on the connection,
+        # and the next `register` (an ingestion batch) then fails with "unfinished result".
+        rows: list[tuple[Any, ...]] = self.engine.con.execute(sql, params).fetchall()
+        return rows[0] if rows else None
+
     # -- state: checkpoints --------------------------------------------------------------------
 
     def get_checkpoint(self, connector: str, key: str) -> str | None:
         with self.lock:
-            row = self.engine.con.execute(
+            row = self._first_row(
                 "SELECT value FROM _kustodian.checkpoints WHERE connector = ? AND key = ?",
                 [connector, key],
-            ).fetchone()
+            )
         return None if row is None else str(row[0])
 
     def set_checkpoint(self, connector: str, key: str, value: str) -> None:
@@ -296,9 +302,9 @@ class Workspace:
         import json
 
         with self.lock:
-            row = self.engine.con.execute(
+            row = self._first_row(
                 "SELECT kind, settings FROM _kustodian.connectors WHERE name = ?", [name]
-            ).fetchone()
+            )
         return None if row is None else (str(row[0]), json.loads(row[1]))
 
     def connectors(self) -> list[tuple[str, str, dict[str, Any]]]:
@@ -324,9 +330,7 @@ class Workspace:
         from kustodian.workspace.secrets import decrypt
 
         with self.lock:
-            row = self.engine.con.execute(
-                "SELECT value FROM _kustodian.secrets WHERE name = ?", [name]
-            ).fetchone()
+            row = self._first_row("SELECT value FROM _kustodian.secrets WHERE name = ?", [name])
         return None if row is None else decrypt(self, bytes(row[0]))
 
     def delete_secret(self, name: str) -> None:

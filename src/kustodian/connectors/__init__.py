@@ -1,0 +1,1 @@
+"""Connectors: pull logs from where Entra ID sends them (docs/connectors.md)."""
