@@ -180,7 +180,13 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     data = root / "PT1H.json"
     t = time.perf_counter()
-    source, n = write_input(data, args.records)
+    reuse = root / "input.json"
+    if args.keep and data.exists() and reuse.exists():  # the same input as a previous run
+        meta = json.loads(reuse.read_text())
+        source, n = meta["source"], meta["records"]
+    else:
+        source, n = write_input(data, args.records)
+        reuse.write_text(json.dumps({"source": source, "records": n}))
     size = data.stat().st_size
     print(
         f"input: {n:,} records, {size / 2**20:,.0f} MB ({source}), {time.perf_counter() - t:.0f} s"

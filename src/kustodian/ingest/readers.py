@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import orjson
 
@@ -116,13 +116,13 @@ def detect(path: Path, known: dict[str, Format], table: str | None) -> Format | 
     return None
 
 
-def open_binary(path: Path) -> IO[bytes]:
+def open_binary(path: Path) -> io.BufferedIOBase:
     """Open a file, decompressing gzip whatever its name."""
     f = open(path, "rb")  # noqa: SIM115 - returned to the caller
     magic = f.read(2)
     f.seek(0)
     if magic == b"\x1f\x8b":
-        return gzip.open(f, "rb")  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=f, mode="rb")
     return f
 
 
@@ -185,19 +185,29 @@ def _read_diagnostic(ing: Ingestor, path: Path, label: str, table: str | None) -
         # lines that are Event Hub bodies are split into their records here.
         pending, line_no = head, 1
         while True:
-            chunk = f.read(BLOCK_BYTES)
-            data = pending + chunk
-            cut = data.rfind(b"\n") + 1 if chunk else len(data)
-            block, pending = data[:cut], data[cut:]
-            if block:
-                if b'"records"' in block:
+            # Read into a fresh buffer that starts with the previous partial line: the block is
+            # handed over without a copy (its lines reference this buffer).
+            buf = bytearray(len(pending) + BLOCK_BYTES)
+            buf[: len(pending)] = pending
+            got = f.readinto(memoryview(buf)[len(pending) :])
+            end = len(pending) + got
+            cut = buf.rfind(b"\n", 0, end) + 1 if got else end
+            if got and cut == 0:  # a line longer than a block: read on
+                pending = bytes(buf[:end])
+                continue
+            pending = bytes(buf[cut:end])
+            if cut:
+                if buf.find(b'"records"', 0, cut) >= 0:
+                    block = bytes(buf[:cut])
                     for i, raw in enumerate(block.split(b"\n")):
                         if raw.strip():
                             _diagnostic_document(ing, raw, label, f"line {line_no + i}")
+                    line_no += block.count(b"\n")
                 else:
-                    ing.add_block(block, label, line_no, shape=DIAG, fmt="diagnostic")
-                line_no += block.count(b"\n")
-            if not chunk:
+                    line_no += ing.add_block(
+                        memoryview(buf)[:cut], label, line_no, shape=DIAG, fmt="diagnostic"
+                    )
+            if not got:
                 return
 
 
@@ -261,7 +271,7 @@ def csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """CSV rows as dicts (header = first row), with their line numbers; cells may span lines."""
     csv.field_size_limit(sys.maxsize)
     with open_binary(path) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        text = io.TextIOWrapper(cast(IO[bytes], raw), encoding="utf-8-sig", newline="")
         reader = csv.DictReader(text)
         if reader.fieldnames is None:  # reads the header, so the first row's line is right
             return

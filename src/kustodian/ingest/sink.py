@@ -44,8 +44,12 @@ if TYPE_CHECKING:
 
     from kustodian.workspace.workspace import Workspace
 
-BATCH_ROWS = int(os.environ.get("KUSTODIAN_INGEST_BATCH_ROWS", "50000"))
-BATCH_BYTES = 128 << 20
+# Records per transaction: a crash keeps whole transactions. At least a DuckDB row group
+# (122,880 rows) lets DuckDB write the rows straight to the database file instead of the log.
+BATCH_ROWS = int(os.environ.get("KUSTODIAN_INGEST_BATCH_ROWS", "131072"))
+# Records mapped per statement inside a transaction (bounds the memory of one step).
+CHUNK_ROWS = 32768
+CHUNK_BYTES = 64 << 20
 
 DIAG = "diag"
 LA = "la"
@@ -108,7 +112,7 @@ class _Batch:
     shape: str
     table: str | None
     fmt: str
-    lines: pa.Array
+    lines: pa.Array | pa.ChunkedArray
     locate: Callable[[int], tuple[str, str]]
 
     def error(self, n: int, reason: str, table: str = "") -> _Error:
@@ -149,7 +153,7 @@ def _cut(key: tuple[str, str | None, str], pieces: list[_Piece], rows: int) -> _
         p = taken[i]
         return p.source, f"line {int(p.numbers[n - starts[i]])}"
 
-    lines = pa.concat_arrays([p.lines for p in taken]) if len(taken) > 1 else taken[0].lines
+    lines = pa.chunked_array([p.lines for p in taken]) if len(taken) > 1 else taken[0].lines
     shape, table, fmt = key
     return _Batch(shape, table, fmt, lines, locate)
 
@@ -172,7 +176,10 @@ class Ingestor:
     ) -> None:
         self.ws = ws
         self.batch_rows = batch_rows
+        self.chunk_rows = min(batch_rows, CHUNK_ROWS)
         self.progress = progress
+        self._in_txn = 0  # records mapped in the open transaction
+        self._txn_open = False
         self.summary = IngestSummary(run_id=str(uuid.uuid4()))
         self._buffers: dict[tuple[str, str | None], _Buffer] = {}
         self._pieces: dict[tuple[str, str | None, str], list[_Piece]] = {}
@@ -201,7 +208,7 @@ class Ingestor:
         buf.sources.append(source)
         buf.positions.append(position)
         buf.size += len(text)
-        if len(buf.lines) >= self.batch_rows or buf.size >= BATCH_BYTES:
+        if len(buf.lines) >= self.chunk_rows or buf.size >= CHUNK_BYTES:
             self._flush(buf)
 
     def reject(
@@ -213,17 +220,50 @@ class Ingestor:
             self.flush()
 
     def flush(self) -> None:
+        """Map and commit everything received so far."""
         for key, pieces in self._pieces.items():
             while pieces:
-                self._run(_cut(key, pieces, self.batch_rows))
+                self._run(_cut(key, pieces, self.chunk_rows))
         for buf in list(self._buffers.values()):
             if buf.lines:
                 self._flush(buf)
         if self._errors:
-            with self.ws.transaction() as con:
-                self._write_errors(con, self._errors)
+            self._begin()
+            try:
+                self._write_errors(self.ws.engine.con, self._errors)
+            except BaseException:
+                self._rollback()
+                raise
             self.summary.rejected += len(self._errors)
             self._errors = []
+        self._commit()
+
+    # -- transactions spanning several mapped chunks -----------------------------------------
+
+    def _begin(self) -> None:
+        if not self._txn_open:
+            self.ws.lock.acquire()
+            self.ws.engine.con.execute("BEGIN TRANSACTION")
+            self._txn_open, self._in_txn = True, 0
+
+    def _commit(self) -> None:
+        if self._txn_open:
+            try:
+                self.ws.engine.con.execute("COMMIT")
+            finally:
+                self._txn_open = False
+                self.ws.lock.release()
+            if self.progress is not None:
+                self.summary.seconds = time.perf_counter() - self._started
+                self.progress(self.summary)
+
+    def _rollback(self) -> None:
+        if self._txn_open:
+            try:
+                self.ws.engine.con.execute("ROLLBACK")
+            finally:
+                self._txn_open = False
+                self.ws.lock.release()
 
     def close(self) -> IngestSummary:
         self.flush()
@@ -234,20 +274,22 @@ class Ingestor:
 
     def add_block(
         self,
-        data: bytes,
+        data: bytes | bytearray | memoryview,
         source: str,
         first_line: int,
         *,
         shape: str = DIAG,
         table: str | None = None,
         fmt: str = "",
-    ) -> None:
-        """A block of JSON lines (whole lines) as one batch, without a Python object per line.
+    ) -> int:
+        """A block of JSON lines (whole lines), without a Python object per line; returns the
+        number of lines (blank ones included).
 
-        Blank lines are skipped; positions are `line N` counted from `first_line`.
+        Blank lines are skipped; positions are `line N` counted from `first_line`. The block's
+        memory is referenced, not copied: the caller must not reuse it.
         """
-        if not data:
-            return
+        if not len(data):
+            return 0
         raw = np.frombuffer(data, dtype=np.uint8)
         ends = np.flatnonzero(raw == 10)
         if len(ends) == 0 or ends[-1] != len(raw) - 1:
@@ -256,7 +298,7 @@ class Ingestor:
         lengths = ends - starts
         keep = lengths > 0
         for i in np.flatnonzero(keep & (lengths <= 2)):  # "\r" or " " alone is blank too
-            keep[i] = bool(data[starts[i] : ends[i]].strip())
+            keep[i] = bool(bytes(data[starts[i] : ends[i]]).strip())
         offsets = np.concatenate((starts, [len(raw)])).astype(np.int64)
         lines = pa.LargeStringArray.from_buffers(
             len(starts), pa.py_buffer(offsets), pa.py_buffer(data)
@@ -265,19 +307,24 @@ class Ingestor:
             lines.validate(full=True)
         except pa.ArrowInvalid:  # not UTF-8: decode line by line, replacing bad bytes
             lines = pa.array(
-                [data[a:b].decode("utf-8", "replace") for a, b in zip(starts, ends, strict=True)],
+                [
+                    bytes(data[a:b]).decode("utf-8", "replace")
+                    for a, b in zip(starts, ends, strict=True)
+                ],
                 pa.large_string(),
             )
         numbers = np.flatnonzero(keep) + first_line
-        piece = _Piece(lines.filter(pa.array(keep)), source, numbers)
+        kept = lines if keep.all() else lines.filter(pa.array(keep))
+        piece = _Piece(kept, source, numbers)
         key = (shape, table, fmt or shape)
         pieces = self._pieces.setdefault(key, [])
         pieces.append(piece)
-        # Batches of exactly `batch_rows` records (or BATCH_BYTES), whatever the block size.
-        while sum(len(p.lines) for p in pieces) >= self.batch_rows or (
-            len(pieces) > 1 and sum(p.lines.nbytes for p in pieces) >= BATCH_BYTES
+        # Chunks of exactly `chunk_rows` records (or CHUNK_BYTES), whatever the block size.
+        while sum(len(p.lines) for p in pieces) >= self.chunk_rows or (
+            len(pieces) > 1 and sum(p.lines.nbytes for p in pieces) >= CHUNK_BYTES
         ):
-            self._run(_cut(key, pieces, self.batch_rows))
+            self._run(_cut(key, pieces, self.chunk_rows))
+        return len(starts)
 
     def _flush(self, buf: _Buffer) -> None:
         sources, positions = buf.sources, buf.positions
@@ -292,23 +339,27 @@ class Ingestor:
         self._run(batch)
 
     def _run(self, batch: _Batch) -> None:
+        """Map one chunk inside the open transaction; commit when the transaction is full."""
         arrow = pa.table({"n": pa.array(range(len(batch)), pa.int64()), "line": batch.lines})
-        # Record batches of a few thousand rows let DuckDB scan the batch on every core.
+        # Record batches of a few thousand rows let DuckDB scan the chunk on every core.
         arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=2048))
         received = datetime.now(UTC).replace(tzinfo=None)
         con = self.ws.engine.con
+        self._begin()
         con.register("__chunk", arrow)
         try:
-            with self.ws.transaction():
-                errors = self._batch(con, batch, received)
-                if errors:
-                    self._write_errors(con, errors)
-            self.summary.rejected += len(errors)
+            errors = self._batch(con, batch, received)
+            if errors:
+                self._write_errors(con, errors)
+        except BaseException:
+            self._rollback()
+            raise
         finally:
             con.unregister("__chunk")
-        if self.progress is not None:
-            self.summary.seconds = time.perf_counter() - self._started
-            self.progress(self.summary)
+        self.summary.rejected += len(errors)
+        self._in_txn += len(batch)
+        if self._in_txn >= self.batch_rows:
+            self._commit()
 
     def _batch(self, con: duckdb.DuckDBPyConnection, b: _Batch, received: datetime) -> list[_Error]:
         """Route and check the batch: one pass reads each record's keys (and category)."""
@@ -450,7 +501,10 @@ class Ingestor:
             out["Type"] = f"'{table}'"
             out["_TimeReceived"] = "$received"
             if "_BilledSize" in types and "_BilledSize" not in mapped:
-                out["_BilledSize"] = "CAST(strlen(rtrim(line, chr(13) || chr(10))) AS DOUBLE)"
+                out["_BilledSize"] = (
+                    "CAST(strlen(line) - CASE WHEN ends_with(line, chr(13) || chr(10)) THEN 2 "
+                    "WHEN ends_with(line, chr(10)) THEN 1 ELSE 0 END AS DOUBLE)"
+                )
             if "_IsBillable" in types and "_IsBillable" not in mapped:
                 out["_IsBillable"] = "'True'"
             out["_ItemId"] = item_id
