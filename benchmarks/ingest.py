@@ -220,7 +220,16 @@ def main() -> None:
         "",
         f"Input: {n:,} SigninLogs diagnostic records, one per line, {size / 2**20:,.0f} MB "
         f"({size / n:,.0f} bytes/record; {source}). Wall time of the whole process, "
-        "start to exit, fresh database, ending with a checkpoint.",
+        "start to exit, fresh database, ending with a checkpoint. Settings: "
+        + ", ".join(
+            f"{k}={os.environ.get(k, 'default')}"
+            for k in (
+                "KUSTODIAN_BULK_MEMORY_LIMIT",
+                "KUSTODIAN_INGEST_BATCH_ROWS",
+                "KUSTODIAN_INGEST_CHUNK_ROWS",
+            )
+        )
+        + ".",
         "",
         "| | records/s | wall s | peak RSS MB |",
         "|---|---:|---:|---:|",

@@ -79,7 +79,7 @@ def workspace_path(args: argparse.Namespace) -> str:
 
 # DuckDB's memory cap for bulk commands (ingest, pull, simulate): streaming keeps their
 # working set small, and the cap keeps DuckDB's cache from growing with the input.
-BULK_MEMORY_LIMIT = os.environ.get("KUSTODIAN_BULK_MEMORY_LIMIT", "512MB")
+BULK_MEMORY_LIMIT = os.environ.get("KUSTODIAN_BULK_MEMORY_LIMIT", "1GB")
 
 
 def open_workspace(args: argparse.Namespace, *, bulk: bool = False) -> Any:

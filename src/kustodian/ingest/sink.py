@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 # (122,880 rows) lets DuckDB write the rows straight to the database file instead of the log.
 BATCH_ROWS = int(os.environ.get("KUSTODIAN_INGEST_BATCH_ROWS", "131072"))
 # Records mapped per statement inside a transaction (bounds the memory of one step).
-CHUNK_ROWS = 32768
+CHUNK_ROWS = int(os.environ.get("KUSTODIAN_INGEST_CHUNK_ROWS", "32768"))
 CHUNK_BYTES = 64 << 20
 
 DIAG = "diag"
