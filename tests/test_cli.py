@@ -368,25 +368,27 @@ def test_kql_error_on_a_later_line(kq: Kq) -> None:
 def test_kql_error_as_json_is_the_api_error_document(kq: Kq) -> None:
     run = kq("--format", "json", TYPO)
     assert run.code == 2
+    detail = {
+        "code": "SemanticError",
+        "message": "unknown column 'UserPrincipleName'",
+        "innererror": {
+            "code": "KQL2001",
+            "ksCode": "KS142",
+            "message": "unknown column 'UserPrincipleName' (KQL2001, line 1, position 20)",
+            "line": 1,
+            "pos": 20,
+            "hint": "did you mean 'UserPrincipalName' or 'ServicePrincipalName' or "
+            "'UserDisplayName'?",
+        },
+    }
+    # the server's document (kustodian.server.errors): the first diagnostic is also the inner
+    # error, so the Azure SDK's LogsQueryError.message is the diagnostic's
     assert json.loads(run.out) == {
         "error": {
             "code": "BadArgumentError",
             "message": "The request had some invalid properties",
-            "details": [
-                {
-                    "code": "SemanticError",
-                    "message": "unknown column 'UserPrincipleName'",
-                    "innererror": {
-                        "code": "KQL2001",
-                        "ksCode": "KS142",
-                        "message": "unknown column 'UserPrincipleName'",
-                        "line": 1,
-                        "pos": 20,
-                        "hint": "did you mean 'UserPrincipalName' or 'ServicePrincipalName' or "
-                        "'UserDisplayName'?",
-                    },
-                }
-            ],
+            "details": [detail],
+            "innererror": detail,
         }
     }
 

@@ -18,13 +18,14 @@ class QueryResult:
 
     `columns`: (name, Kusto type name). `rows`: values as the query API encodes them, except
     dynamic values, which are parsed JSON (see docs/architecture.md). `render`: the query's
-    `render` operator as a dict, or None.
+    `render` operator as a dict, or None. `truncated`: rows were cut at the caller's row cap.
     """
 
     columns: list[tuple[str, str]]
     arrow: pa.Table
     render: dict[str, Any] | None = None
     tables: list[QueryResult] = field(default_factory=list)
+    truncated: bool = False
     _rows: list[list[Any]] | None = None
 
     @property

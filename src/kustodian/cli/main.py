@@ -52,6 +52,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kustodian.cli.simulate",
     "kustodian.cli.connect_cmds",
     "kustodian.cli.storage_cmds",
+    "kustodian.cli.server_cmds",
 )
 
 
@@ -153,31 +154,10 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def api_error(e: KqlError) -> dict[str, Any]:
-    """The Log Analytics API's error document for a KQL error."""
-    details = []
-    for d in e.diagnostics:
-        info = d.to_json(e.text)
-        details.append(
-            {
-                "code": "SyntaxError" if d.code.startswith("KQL1") else "SemanticError",
-                "message": d.message,
-                "innererror": {
-                    "code": d.code,
-                    "ksCode": d.ks_code,
-                    "message": d.message,
-                    "line": info["line"],
-                    "pos": info["pos"],
-                    "hint": d.hint,
-                },
-            }
-        )
-    return {
-        "error": {
-            "code": "BadArgumentError",
-            "message": "The request had some invalid properties",
-            "details": details,
-        }
-    }
+    """The Log Analytics API's error document for a KQL error (the server's, errors.py)."""
+    from kustodian.server.errors import kql_error_document
+
+    return kql_error_document(e)
 
 
 def emit(result: Any, fmt: str) -> None:

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from kustodian.kql.catalog import Catalog, TableSchema
 from kustodian.kql.compiler import CompiledQuery
-from kustodian.kql.diagnostics import KqlError, engine_error
+from kustodian.kql.diagnostics import KqlError, engine_error, query_cancelled
 from kustodian.kql.functions import udfs
 from kustodian.kql.sqlnodes import SQL_TYPES
 from kustodian.kql.types import KType
@@ -81,13 +81,23 @@ class DuckDBEngine:
         with contextlib.suppress(duckdb.Error):  # a setting this DuckDB version does not have
             self.con.execute(stmt)
 
-    def run(self, compiled: CompiledQuery) -> pa.Table:
-        """Execute and return the rows as Arrow; engine errors become a KqlError."""
+    def run(self, compiled: CompiledQuery, *, max_rows: int | None = None) -> pa.Table:
+        """Execute and return the rows as Arrow; engine errors become a KqlError.
+
+        Args:
+            max_rows: fetch at most this many rows plus one, so that the caller can tell a
+                truncated result (more than `max_rows` rows) from a complete one.
+        """
         try:
             rel = self.con.sql(compiled.sql, params=compiled.params or None)
             if rel is None:
                 raise KqlError([engine_error("the query returned no result set")])
+            if max_rows is not None:
+                # DuckDB keeps the order of the ordered sub-query under a LIMIT (and plans a top-N)
+                rel = rel.limit(max_rows + 1)
             table: pa.Table = rel.to_arrow_table()
+        except duckdb.InterruptException:
+            raise KqlError([query_cancelled()]) from None
         except duckdb.Error as e:
             raise KqlError([engine_error(_first_line(str(e)), _engine_hint(str(e)))]) from None
         return table

@@ -199,3 +199,12 @@ def unsupported(what: str, span: Span, hint: str | None = None) -> Diagnostic:
 
 def engine_error(message: str, hint: str | None = None) -> Diagnostic:
     return Diagnostic("KQL4001", message, NO_SPAN, hint)
+
+
+def query_cancelled() -> Diagnostic:
+    return Diagnostic(
+        "KQL4002",
+        "the query was cancelled: it ran longer than its time limit",
+        NO_SPAN,
+        "narrow the query (a time range, fewer columns) or raise the limit (Prefer: wait=N)",
+    )

@@ -37,6 +37,10 @@ _INTERNAL = (
         settings VARCHAR, updated TIMESTAMPTZ)""",
     """CREATE TABLE IF NOT EXISTS _kustodian.secrets (name VARCHAR PRIMARY KEY, value BLOB,
         updated TIMESTAMPTZ)""",
+    # API tokens (kustodian.server.tokens): only a salted hash of each secret is kept.
+    """CREATE TABLE IF NOT EXISTS _kustodian.tokens (id VARCHAR PRIMARY KEY, name VARCHAR,
+        role VARCHAR, salt BLOB, hash BLOB, created TIMESTAMPTZ, expires TIMESTAMPTZ,
+        revoked TIMESTAMPTZ, last_used TIMESTAMPTZ)""",
 )
 
 

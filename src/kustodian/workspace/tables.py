@@ -25,7 +25,39 @@ INGESTION_ERRORS = TableSchema(
     ),
 )
 
-SYSTEM_TABLES: tuple[TableSchema, ...] = (INGESTION_ERRORS,)
+# One row per query the server ran (docs/server.md), with Log Analytics' LAQueryLogs columns.
+# AADEmail / AADObjectId name the API token (its name and id) instead of an Entra user.
+LA_QUERY_LOGS = TableSchema(
+    "LAQueryLogs",
+    (
+        ("TimeGenerated", KType.DATETIME),
+        ("AADEmail", KType.STRING),
+        ("AADObjectId", KType.STRING),
+        ("AADTenantId", KType.STRING),
+        ("AADClientId", KType.STRING),
+        ("CorrelationId", KType.STRING),
+        ("QueryText", KType.STRING),
+        ("QueryTimeRangeStart", KType.DATETIME),
+        ("QueryTimeRangeEnd", KType.DATETIME),
+        ("RequestClientApp", KType.STRING),
+        ("RequestContext", KType.DYNAMIC),
+        ("RequestTarget", KType.STRING),
+        ("ResponseCode", KType.INT),
+        ("ResponseDurationMs", KType.REAL),
+        ("ResponseRowCount", KType.INT),
+        ("ResponseSystemError", KType.STRING),
+        ("StatsCPUTimeMs", KType.REAL),
+        ("StatsWorkspaceCount", KType.INT),
+        ("StatsRegionCount", KType.INT),
+        ("IsBillableQuery", KType.BOOL),
+        ("IsWorkspaceInFailover", KType.BOOL),
+        ("TenantId", KType.STRING),
+        ("Type", KType.STRING),
+        ("_ItemId", KType.STRING),
+    ),
+)
+
+SYSTEM_TABLES: tuple[TableSchema, ...] = (INGESTION_ERRORS, LA_QUERY_LOGS)
 
 # The columns that identify one event, per table: ingesting it again is a duplicate. Tables not
 # listed (and rows whose key columns are empty) are keyed by their whole content.

@@ -175,22 +175,34 @@ class Workspace:
         *,
         now: datetime | int | None = None,
         timespan: timedelta | tuple[datetime, datetime] | None = None,
+        max_rows: int | None = None,
+        timeout: float | None = None,
     ) -> QueryResult:
         """Run a KQL query; the first tabular result, with any further ones in `.tables`.
+
+        Args:
+            max_rows: keep at most this many rows per result table; a table cut short has
+                `truncated` set.
+            timeout: cancel the query after this many seconds (KQL4002), counted from when it
+                holds the workspace.
 
         Raises:
             KqlError: the query has an error (with code, position and hint).
         """
-        compiled = self.compile(kql, now=now, timespan=timespan)
-        results = [self._run(c) for c in compiled]
+        with self.lock, _Deadline(self.engine.con, timeout):
+            compiled = self.compile(kql, now=now, timespan=timespan)
+            results = [self._run(c, max_rows) for c in compiled]
         first = results[0]
         first.tables = results[1:]
         return first
 
-    def _run(self, c: CompiledQuery) -> QueryResult:
+    def _run(self, c: CompiledQuery, max_rows: int | None = None) -> QueryResult:
         with self.lock:
-            table = self.engine.run(c)
-        return QueryResult(c.column_types, table, c.render)
+            table = self.engine.run(c, max_rows=max_rows)
+        truncated = max_rows is not None and table.num_rows > max_rows
+        if truncated:
+            table = table.slice(0, max_rows)
+        return QueryResult(c.column_types, table, c.render, truncated=truncated)
 
     # -- trusted statements (ingestion, retention, state) ------------------------------------
 
@@ -345,6 +357,39 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Deadline:
+    """Interrupts the connection's running statement when a time limit passes.
+
+    Entered while holding the workspace lock, so the statement interrupted is this query's.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, seconds: float | None) -> None:
+        self.con = con
+        self.seconds = seconds
+        self.guard = threading.Lock()
+        self.active = False
+        self.timer: threading.Timer | None = None
+
+    def __enter__(self) -> _Deadline:
+        if self.seconds is not None:
+            self.active = True
+            self.timer = threading.Timer(self.seconds, self._interrupt)
+            self.timer.daemon = True
+            self.timer.start()
+        return self
+
+    def _interrupt(self) -> None:
+        with self.guard:
+            if self.active:
+                self.con.interrupt()
+
+    def __exit__(self, *exc: object) -> None:
+        with self.guard:
+            self.active = False
+        if self.timer is not None:
+            self.timer.cancel()
 
 
 def build_catalog(con: duckdb.DuckDBPyConnection) -> Catalog:

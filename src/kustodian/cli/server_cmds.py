@@ -1,0 +1,151 @@
+"""Server commands: serve, token create|list|revoke."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from kustodian.cli.main import open_workspace
+
+WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="serve the Log Analytics query API over HTTP(S)")
+    p.add_argument("--workspace", help=WS_HELP)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    p.add_argument("--tls-cert", help="PEM certificate (chain) file: serve HTTPS")
+    p.add_argument("--tls-key", help="PEM private key file for --tls-cert")
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        default=500_000,
+        help="rows per result table; more returns the first rows and a PartialError",
+    )
+    p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("token", help="create, list or revoke API tokens")
+    tsub = p.add_subparsers(dest="token_command", required=True)
+    c = tsub.add_parser("create", help="create a token and print it (once)")
+    c.add_argument("--workspace", help=WS_HELP)
+    c.add_argument("--role", required=True, choices=("reader", "contributor", "admin"))
+    c.add_argument("--name", help="a name for the token (default: token-<id>)")
+    c.add_argument("--expires-in", help="ISO 8601 duration until it expires (e.g. P30D)")
+    c.set_defaults(func=cmd_token_create)
+    c = tsub.add_parser("list", help="list tokens (never their secrets)")
+    c.add_argument("--workspace", help=WS_HELP)
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(func=cmd_token_list)
+    c = tsub.add_parser("revoke", help="revoke a token by id or name")
+    c.add_argument("token", metavar="ID_OR_NAME")
+    c.add_argument("--workspace", help=WS_HELP)
+    c.set_defaults(func=cmd_token_revoke)
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from kustodian.server.app import ServerSettings
+    from kustodian.server.run import serve
+
+    if bool(args.tls_cert) != bool(args.tls_key):
+        return _fail("--tls-cert and --tls-key go together")
+    if args.max_rows < 1:
+        return _fail("--max-rows must be at least 1")
+    ws = open_workspace(args)
+    scheme = "https" if args.tls_cert else "http"
+    print(
+        f"serving workspace {ws.workspace_id} on {scheme}://{args.host}:{args.port}/v1",
+        file=sys.stderr,
+    )
+    try:
+        serve(
+            ws,
+            host=args.host,
+            port=args.port,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            settings=ServerSettings(max_rows=args.max_rows),
+            log_level=args.log_level,
+        )
+    finally:
+        ws.close()
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from kustodian.server import tokens
+    from kustodian.timespans import parse_duration
+
+    try:
+        expires_in = parse_duration(args.expires_in) if args.expires_in else None
+    except ValueError as e:
+        return _fail(f"--expires-in: {e}")
+    ws = open_workspace(args)
+    with ws:
+        if args.name and any(t.name == args.name for t in tokens.list_tokens(ws)):
+            return _fail(f"a token named '{args.name}' exists; revoke it or choose another name")
+        text, info = tokens.create(ws, tokens.Role.parse(args.role), args.name, expires_in)
+    print(text)
+    expiry = f", expires {_time(info.expires)}" if info.expires else ""
+    print(
+        f"token {info.id} '{info.name}' ({info.role.label}{expiry}): "
+        "store it now, it is not shown again",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    from kustodian.cli.main import format_table
+    from kustodian.server import tokens
+
+    with open_workspace(args) as ws:
+        found = tokens.list_tokens(ws)
+    now = datetime.now(UTC)
+    rows = [
+        [
+            t.id,
+            t.name,
+            t.role.label,
+            t.state(now),
+            _time(t.created),
+            _time(t.expires),
+            _time(t.last_used),
+        ]
+        for t in found
+    ]
+    if args.json:
+        keys = ("id", "name", "role", "state", "created", "expires", "last_used")
+        print(json.dumps([dict(zip(keys, r)) for r in rows], indent=2))
+    else:
+        cols = [
+            (c, "string")
+            for c in ("id", "name", "role", "state", "created", "expires", "last used")
+        ]
+        print(format_table(cols, rows))
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from kustodian.server import tokens
+
+    with open_workspace(args) as ws:
+        revoked = tokens.revoke(ws, args.token)
+    if not revoked:
+        return _fail(f"no active token with id or name '{args.token}' (kustodian token list)")
+    for t in revoked:
+        print(f"revoked token {t.id} '{t.name}'")
+    return 0
+
+
+def _time(v: datetime | None) -> str:
+    return "" if v is None else v.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,478 @@
+"""The HTTP app: Azure Monitor's Logs Query API over a workspace, with bearer-token auth.
+
+Endpoints (docs/server.md): `GET /health`; `POST|GET /v1/workspaces/{id}/query`;
+`POST /v1/$batch`; `GET|POST /v1/workspaces/{id}/metadata`. Every error is one JSON shape
+(errors.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kustodian.kql.diagnostics import KqlError
+from kustodian.kql.literals import format_timespan_ticks
+from kustodian.result import QueryResult
+from kustodian.server import querylog, tokens
+from kustodian.server.errors import ApiError, error_document, kql_error_document
+from kustodian.server.tokens import Role, TokenError, TokenInfo
+from kustodian.timespans import parse_timespan
+from kustodian.workspace.workspace import Workspace
+
+log = logging.getLogger("kustodian.server")
+
+
+@dataclass
+class ServerSettings:
+    """Server limits (docs/server.md#settings)."""
+
+    max_rows: int = 500_000  # rows per result table; more is a PartialError
+    default_wait: float = 180.0  # seconds a query may run without `Prefer: wait=N`
+    max_wait: float = 600.0  # the largest `wait` honoured
+    auth_failures: int = 10  # failed authentications per address per window before 429
+    auth_window: float = 60.0  # seconds
+
+
+class FailureLimiter:
+    """Counts failed authentications per client address in a sliding window."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self.failures: dict[str, deque[float]] = {}
+        self.guard = threading.Lock()
+
+    def retry_after(self, address: str, now: float | None = None) -> int | None:
+        """Seconds the address must wait, or None when it may try."""
+        now = time.monotonic() if now is None else now
+        with self.guard:
+            q = self.failures.get(address)
+            if q is None:
+                return None
+            while q and q[0] <= now - self.window:
+                q.popleft()
+            if not q:
+                del self.failures[address]
+                return None
+            if len(q) < self.limit:
+                return None
+            return max(1, int(q[0] + self.window - now + 0.999))
+
+    def fail(self, address: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self.guard:
+            self.failures.setdefault(address, deque()).append(now)
+
+
+class Server:
+    """The workspace, its settings and the request handlers."""
+
+    def __init__(self, ws: Workspace, settings: ServerSettings) -> None:
+        self.ws = ws
+        self.settings = settings
+        self.limiter = FailureLimiter(settings.auth_failures, settings.auth_window)
+        self.last_touch: dict[str, float] = {}
+
+    # -- authentication ------------------------------------------------------------------------
+
+    async def authenticate(self, request: Request, role: Role) -> TokenInfo:
+        address = request.client.host if request.client else "unknown"
+        wait = self.limiter.retry_after(address)
+        if wait is not None:
+            raise ApiError(
+                429,
+                "TooManyRequests",
+                f"Too many failed authentication attempts; retry after {wait} seconds",
+                headers={"Retry-After": str(wait)},
+            )
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("Valid authentication was not provided")
+        try:
+            info = await run_in_threadpool(tokens.verify, self.ws, token.strip())
+        except TokenError as e:
+            self.limiter.fail(address)
+            log.warning(
+                "authentication failed", extra={"fields": {"client": address, "why": str(e)}}
+            )
+            raise _unauthorized("The provided token is invalid, expired or revoked") from None
+        request.state.token_name = info.name
+        if info.role < role:
+            raise ApiError(
+                403,
+                "InsufficientAccessError",
+                f"The provided credentials have insufficient access to perform the requested "
+                f"operation (role {info.role.label}; needs {role.label})",
+            )
+        await self._touch(info)
+        return info
+
+    async def _touch(self, info: TokenInfo) -> None:
+        now = time.monotonic()
+        if now - self.last_touch.get(info.id, -1e9) >= 60:
+            self.last_touch[info.id] = now
+            await run_in_threadpool(tokens.touch, self.ws, info.id, datetime.now(UTC))
+
+    # -- endpoints -----------------------------------------------------------------------------
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def query(self, request: Request) -> Response:
+        who = await self.authenticate(request, Role.READER)
+        workspace = request.path_params["workspace"]
+        if request.method == "GET":
+            q = request.query_params
+            body: Any = {
+                "query": q.get("query"),
+                "timespan": q.get("timespan"),
+                "workspaces": [w for w in q.get("workspaces", "").split(",") if w] or None,
+            }
+        else:
+            body = await _json_body(request)
+        context = RequestContext.of(request, who)
+        status, doc = await run_in_threadpool(
+            self.run_query, workspace, body, request.headers.get("prefer", ""), context
+        )
+        return JSONResponse(doc, status_code=status)
+
+    async def batch(self, request: Request) -> Response:
+        who = await self.authenticate(request, Role.READER)
+        body = await _json_body(request)
+        requests = body.get("requests") if isinstance(body, dict) else None
+        if not isinstance(requests, list):
+            raise ApiError(400, "BadArgumentError", 'The body must be {"requests": [...]}')
+        context = RequestContext.of(request, who)
+        responses = await run_in_threadpool(self._run_batch, requests, context)
+        return JSONResponse({"responses": responses})
+
+    def _run_batch(self, requests: list[Any], context: RequestContext) -> list[dict[str, Any]]:
+        out = []
+        for i, item in enumerate(requests):
+            if not isinstance(item, dict):
+                item = {}
+            rid = str(item.get("id", i))
+            try:
+                status, doc = self._batch_item(item, context)
+            except ApiError as e:
+                status, doc = e.status, e.document()
+            out.append({"id": rid, "status": status, "body": doc})
+        return out
+
+    def _batch_item(self, item: dict[str, Any], context: RequestContext) -> tuple[int, Any]:
+        path = str(item.get("path", "/query"))
+        method = str(item.get("method", "POST")).upper()
+        if path.rstrip("/") != "/query" or method != "POST":
+            raise ApiError(400, "BadArgumentError", f"Unsupported batch request: {method} {path}")
+        headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
+        return self.run_query(
+            str(item.get("workspace", "")), item.get("body"), headers.get("prefer", ""), context
+        )
+
+    async def metadata(self, request: Request) -> Response:
+        await self.authenticate(request, Role.READER)
+        self._check_workspace(request.path_params["workspace"])
+        return JSONResponse(self._metadata())
+
+    # -- running a query -----------------------------------------------------------------------
+
+    def run_query(
+        self, workspace: str, body: Any, prefer: str, context: RequestContext
+    ) -> tuple[int, dict[str, Any]]:
+        """Run one query request; returns the HTTP status and the response document."""
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        text = body.get("query") if isinstance(body, dict) else None
+        log.debug("query", extra={"fields": {"token": context.token_name, "query": text}})
+        entry = querylog.QueryLogEntry(
+            context.token_name,
+            context.token_id,
+            text if isinstance(text, str) else "",
+            workspace,
+            client_app=context.client_app,
+            correlation_id=context.correlation_id,
+        )
+        try:
+            status, doc, rows = self._answer(workspace, body, prefer, entry)
+        except ApiError as e:
+            status, doc, rows = e.status, e.document(), 0
+            entry.system_error = e.message
+        entry.response_code = status
+        entry.row_count = rows
+        entry.duration_ms = (time.perf_counter() - started) * 1000
+        entry.cpu_ms = (time.process_time() - cpu_started) * 1000
+        try:
+            querylog.record(self.ws, entry)
+        except Exception:  # the answer matters more than its log line
+            log.exception("could not record the query in LAQueryLogs")
+        return status, doc
+
+    def _answer(
+        self, workspace: str, body: Any, prefer: str, entry: querylog.QueryLogEntry
+    ) -> tuple[int, dict[str, Any], int]:
+        self._check_workspace(workspace)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            raise ApiError(400, "BadArgumentError", "The request body needs a 'query' string")
+        for other in body.get("workspaces") or []:
+            self._check_workspace(str(other))
+        prefs = parse_prefer(prefer)
+        timespan = _timespan(body.get("timespan"))
+        now = datetime.now(UTC)
+        if timespan is not None:
+            entry.range_start, entry.range_end = _range(timespan, now)
+        wait = min(float(prefs.get("wait", self.settings.default_wait)), self.settings.max_wait)
+        started = time.perf_counter()
+        try:
+            result = self.ws.query(
+                body["query"],
+                now=now,
+                timespan=timespan,
+                max_rows=self.settings.max_rows,
+                timeout=wait,
+            )
+        except KqlError as e:
+            doc = kql_error_document(e)
+            entry.system_error = e.diagnostics[0].code if e.diagnostics else "KqlError"
+            return 400, doc, 0
+        elapsed = time.perf_counter() - started
+        return 200, self._document(result, prefs, elapsed), len(result.rows)
+
+    def _document(
+        self, result: QueryResult, prefs: dict[str, str], elapsed: float
+    ) -> dict[str, Any]:
+        tables = [result, *result.tables]
+        doc: dict[str, Any] = {
+            "tables": [
+                t.to_api("PrimaryResult" if i == 0 else f"Table_{i}") for i, t in enumerate(tables)
+            ]
+        }
+        if prefs.get("include-statistics") == "true":
+            doc["statistics"] = _statistics(tables, elapsed)
+        if prefs.get("include-render") == "true" and result.render:
+            doc["render"] = result.render
+        if any(t.truncated for t in tables):
+            doc["error"] = _partial_error(self.settings.max_rows)
+        return doc
+
+    def _check_workspace(self, workspace: str) -> None:
+        if workspace.lower() != self.ws.workspace_id.lower():
+            raise ApiError(
+                404,
+                "WorkspaceNotFoundError",
+                f"The workspace '{workspace}' could not be found",
+            )
+
+    def _metadata(self) -> dict[str, Any]:
+        ws_id = self.ws.workspace_id
+        tables = []
+        for t in sorted(self.ws.catalog.tables.values(), key=lambda t: t.name):
+            tables.append(
+                {
+                    "id": f"t/{t.name}",
+                    "name": t.name,
+                    "timespanColumn": "TimeGenerated"
+                    if any(n == "TimeGenerated" for n, _ in t.columns)
+                    else None,
+                    "columns": [{"name": n, "type": k.value} for n, k in t.columns],
+                    "related": {"workspaces": [ws_id]},
+                }
+            )
+        return {
+            "tables": tables,
+            "workspaces": [{"id": ws_id, "resourceId": "", "name": ws_id, "region": "local"}],
+        }
+
+
+@dataclass
+class RequestContext:
+    token_name: str
+    token_id: str
+    client_app: str
+    correlation_id: str
+
+    @classmethod
+    def of(cls, request: Request, who: TokenInfo) -> RequestContext:
+        h = request.headers
+        return cls(
+            who.name,
+            who.id,
+            h.get("x-ms-app") or h.get("user-agent", ""),
+            h.get("x-ms-client-request-id") or str(uuid.uuid4()),
+        )
+
+
+def parse_prefer(header: str) -> dict[str, str]:
+    """`wait=30, include-statistics=true` -> {"wait": "30", "include-statistics": "true"}."""
+    prefs: dict[str, str] = {}
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key:
+            prefs[key.strip().lower()] = value.strip().lower()
+    wait = prefs.get("wait")
+    if wait is not None:
+        try:
+            if float(wait) <= 0:
+                raise ValueError
+        except ValueError:
+            raise ApiError(
+                400, "BadArgumentError", f"Prefer: wait={wait} is not a positive number of seconds"
+            ) from None
+    return prefs
+
+
+def _timespan(value: Any) -> timedelta | tuple[datetime, datetime] | None:
+    if value in (None, ""):
+        return None
+    try:
+        return parse_timespan(str(value))
+    except ValueError as e:
+        raise ApiError(400, "BadArgumentError", f"timespan: {e}") from None
+
+
+def _range(
+    timespan: timedelta | tuple[datetime, datetime], now: datetime
+) -> tuple[datetime, datetime]:
+    return (now - timespan, now) if isinstance(timespan, timedelta) else timespan
+
+
+def _statistics(tables: list[QueryResult], elapsed: float) -> dict[str, Any]:
+    ticks = int(elapsed * 10_000_000)
+    return {
+        "query": {
+            "executionTime": elapsed,
+            "resourceUsage": {"cpu": {"total cpu": format_timespan_ticks(ticks)}},
+            "datasetStatistics": [
+                {"tableRowCount": len(t.rows), "tableSize": t.arrow.nbytes} for t in tables
+            ],
+        }
+    }
+
+
+def _partial_error(max_rows: int) -> dict[str, Any]:
+    inner = {
+        "code": "E_QUERY_RESULT_SET_TOO_LARGE",
+        "message": f"Query result set has exceeded the internal record count limit {max_rows} "
+        "records: the first rows are returned",
+    }
+    doc = error_document(
+        "PartialError",
+        "Response contained partial errors",
+        [{"code": "EngineError", "message": inner["message"], "innererror": inner}],
+        inner,
+    )
+    error: dict[str, Any] = doc["error"]
+    return error
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw) if raw else {}
+    except ValueError:
+        raise ApiError(400, "BadArgumentError", "The request body is not valid JSON") from None
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(
+        401,
+        "AuthorizationRequiredError",
+        message,
+        headers={"WWW-Authenticate": 'Bearer realm="kustodian"'},
+    )
+
+
+# -- app assembly ------------------------------------------------------------------------------
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(exc.document(), status_code=exc.status, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "PathNotFoundError", 405: "MethodNotAllowed"}.get(exc.status_code, "Error")
+    return JSONResponse(
+        error_document(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return JSONResponse(
+        error_document("InternalServerError", "The server failed to process the request"),
+        status_code=500,
+    )
+
+
+def create_app(ws: Workspace, settings: ServerSettings | None = None) -> Starlette:
+    """The ASGI app serving `ws`; the caller owns the workspace (and closes it)."""
+    server = Server(ws, settings or ServerSettings())
+    routes = [
+        Route("/health", server.health, methods=["GET"]),
+        Route("/v1/workspaces/{workspace}/query", server.query, methods=["GET", "POST"]),
+        Route("/v1/$batch", server.batch, methods=["POST"]),
+        Route("/v1/workspaces/{workspace}/metadata", server.metadata, methods=["GET", "POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(AccessLog)],
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+    )
+    app.state.server = server
+    return app
+
+
+class AccessLog:
+    """One structured log line per request: never the token, nor the query text (DEBUG only)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            client = scope.get("client") or ("", 0)
+            fields = {
+                "method": scope["method"],
+                "path": scope["path"],  # never the query string: it can hold the query text
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "client": client[0],
+                "token": scope.get("state", {}).get("token_name"),
+            }
+            log.info("request", extra={"fields": fields})
