@@ -1,7 +1,8 @@
 """The HTTP app: Azure Monitor's Logs Query API over a workspace, with bearer-token auth.
 
 Endpoints (docs/server.md): `GET /health`; `POST|GET /v1/workspaces/{id}/query`;
-`POST /v1/$batch`; `GET|POST /v1/workspaces/{id}/metadata`. Every error is one JSON shape
+`POST /v1/$batch`; `GET|POST /v1/workspaces/{id}/metadata`; `GET|POST /manage/v1/tokens`,
+`DELETE /manage/v1/tokens/{id}`. Every error is one JSON shape
 (errors.py).
 """
 
@@ -32,7 +33,7 @@ from kustodian.result import QueryResult
 from kustodian.server import querylog, tokens
 from kustodian.server.errors import ApiError, error_document, kql_error_document
 from kustodian.server.tokens import Role, TokenError, TokenInfo
-from kustodian.timespans import parse_timespan
+from kustodian.timespans import parse_duration, parse_timespan
 from kustodian.workspace.workspace import Workspace
 
 log = logging.getLogger("kustodian.server")
@@ -191,6 +192,43 @@ class Server:
         self._check_workspace(request.path_params["workspace"])
         return JSONResponse(self._metadata())
 
+    # -- management: tokens (admin) -------------------------------------------------------------
+    # While the server holds the workspace, the CLI cannot open it: these endpoints are how
+    # tokens are created and revoked then.
+
+    async def list_tokens(self, request: Request) -> Response:
+        await self.authenticate(request, Role.ADMIN)
+        found = await run_in_threadpool(tokens.list_tokens, self.ws)
+        now = datetime.now(UTC)
+        return JSONResponse({"value": [_token_json(t, now) for t in found]})
+
+    async def create_token(self, request: Request) -> Response:
+        await self.authenticate(request, Role.ADMIN)
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, "BadArgumentError", "The body must be a JSON object")
+        try:
+            role = Role.parse(str(body.get("role", "")))
+            expires = body.get("expiresIn")
+            expires_in = parse_duration(str(expires)) if expires else None
+        except ValueError as e:
+            raise ApiError(400, "BadArgumentError", str(e)) from None
+        name = body.get("name")
+        text, info = await run_in_threadpool(
+            tokens.create, self.ws, role, str(name) if name else None, expires_in
+        )
+        doc = _token_json(info, datetime.now(UTC))
+        doc["token"] = text
+        return JSONResponse(doc, status_code=201)
+
+    async def revoke_token(self, request: Request) -> Response:
+        await self.authenticate(request, Role.ADMIN)
+        token_id = request.path_params["token"]
+        revoked = await run_in_threadpool(tokens.revoke, self.ws, token_id)
+        if not revoked:
+            raise ApiError(404, "TokenNotFoundError", f"No active token '{token_id}'")
+        return Response(status_code=204)
+
     # -- running a query -----------------------------------------------------------------------
 
     def run_query(
@@ -318,6 +356,22 @@ class RequestContext:
         )
 
 
+def _token_json(t: TokenInfo, now: datetime) -> dict[str, Any]:
+    def iso(v: datetime | None) -> str | None:
+        return None if v is None else v.isoformat().replace("+00:00", "Z")
+
+    return {
+        "id": t.id,
+        "name": t.name,
+        "role": t.role.label,
+        "state": t.state(now),
+        "created": iso(t.created),
+        "expires": iso(t.expires),
+        "revoked": iso(t.revoked),
+        "lastUsed": iso(t.last_used),
+    }
+
+
 def parse_prefer(header: str) -> dict[str, str]:
     """`wait=30, include-statistics=true` -> {"wait": "30", "include-statistics": "true"}."""
     prefs: dict[str, str] = {}
@@ -430,6 +484,9 @@ def create_app(ws: Workspace, settings: ServerSettings | None = None) -> Starlet
         Route("/v1/workspaces/{workspace}/query", server.query, methods=["GET", "POST"]),
         Route("/v1/$batch", server.batch, methods=["POST"]),
         Route("/v1/workspaces/{workspace}/metadata", server.metadata, methods=["GET", "POST"]),
+        Route("/manage/v1/tokens", server.list_tokens, methods=["GET"]),
+        Route("/manage/v1/tokens", server.create_token, methods=["POST"]),
+        Route("/manage/v1/tokens/{token}", server.revoke_token, methods=["DELETE"]),
     ]
     app = Starlette(
         routes=routes,
