@@ -141,9 +141,8 @@ def test_token_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert (listed["name"], listed["role"], listed["state"]) == ("ci", "reader", "active")
     assert listed["expires"] and token not in json.dumps(listed)
     assert main(["token", "revoke", "ci", "--workspace", str(path)]) == 0
-    with Workspace.open(path) as ws:
-        with pytest.raises(tokens.TokenError, match="revoked"):
-            tokens.verify(ws, token)
+    with Workspace.open(path) as ws, pytest.raises(tokens.TokenError, match="revoked"):
+        tokens.verify(ws, token)
     assert main(["token", "revoke", "ci", "--workspace", str(path)]) == 2
     assert (
         main(
