@@ -66,18 +66,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"serving workspace {ws.workspace_id} on {scheme}://{args.host}:{args.port}/v1",
         file=sys.stderr,
     )
-    try:
-        serve(
-            ws,
-            host=args.host,
-            port=args.port,
-            tls_cert=args.tls_cert,
-            tls_key=args.tls_key,
-            settings=ServerSettings(max_rows=args.max_rows),
-            log_level=args.log_level,
-        )
-    finally:
-        ws.close()
+    # the app closes the workspace when it shuts down (uvicorn then re-raises the signal)
+    serve(
+        ws,
+        host=args.host,
+        port=args.port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        settings=ServerSettings(max_rows=args.max_rows),
+        log_level=args.log_level,
+    )
     return 0
 
 

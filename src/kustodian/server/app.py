@@ -8,12 +8,14 @@ Endpoints (docs/server.md): `GET /health`; `POST|GET /v1/workspaces/{id}/query`;
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -476,9 +478,24 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(ws: Workspace, settings: ServerSettings | None = None) -> Starlette:
-    """The ASGI app serving `ws`; the caller owns the workspace (and closes it)."""
+def create_app(
+    ws: Workspace, settings: ServerSettings | None = None, *, close_workspace: bool = False
+) -> Starlette:
+    """The ASGI app serving `ws`.
+
+    Args:
+        close_workspace: close the workspace when the app shuts down (after the last request
+            has finished); otherwise the caller owns it.
+    """
     server = Server(ws, settings or ServerSettings())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if close_workspace:
+            await run_in_threadpool(ws.close)
+            log.info("workspace closed")
+
     routes = [
         Route("/health", server.health, methods=["GET"]),
         Route("/v1/workspaces/{workspace}/query", server.query, methods=["GET", "POST"]),
@@ -491,6 +508,7 @@ def create_app(ws: Workspace, settings: ServerSettings | None = None) -> Starlet
     app = Starlette(
         routes=routes,
         middleware=[Middleware(AccessLog)],
+        lifespan=lifespan,
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

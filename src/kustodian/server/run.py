@@ -53,12 +53,17 @@ def serve(
     settings: ServerSettings | None = None,
     log_level: str = "info",
 ) -> None:
-    """Serve `ws` until SIGINT/SIGTERM; in-flight requests finish before it returns."""
+    """Serve `ws` until SIGINT/SIGTERM, then close it.
+
+    On a signal, uvicorn stops accepting connections, lets in-flight requests finish (up to
+    SHUTDOWN_GRACE seconds), runs the app's shutdown (which closes the workspace, checkpointing
+    DuckDB) and then re-raises the signal, so the process ends as the signal says.
+    """
     import uvicorn
 
     configure_logging(log_level)
     config = uvicorn.Config(
-        create_app(ws, settings),
+        create_app(ws, settings, close_workspace=True),
         host=host,
         port=port,
         ssl_certfile=tls_cert,
