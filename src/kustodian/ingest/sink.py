@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from kustodian.engines.rows import first_row
 from kustodian.ingest.mapping import (
     CATEGORY_TABLES,
     DATETIME_FORMATS,
@@ -471,10 +472,12 @@ class Ingestor:
                 "SELECT n, bad FROM __keys WHERE bad <> '' ORDER BY n"
             ).fetchall()
         ]
-        stats = con.execute(
-            "SELECT count(*), count(DISTINCT _ItemId), min(t), max(t), count(t) "
-            "FROM __keys WHERE bad = ''"
-        ).fetchone()
+        stats = first_row(
+            con.execute(
+                "SELECT count(*), count(DISTINCT _ItemId), min(t), max(t), count(t) "
+                "FROM __keys WHERE bad = ''"
+            )
+        )
         assert stats is not None
         total, distinct, lo, hi, timed = stats
         if timed < total:  # a copy stored earlier got an earlier ingestion time: no window
@@ -490,7 +493,7 @@ class Ingestor:
             con.execute(
                 "DELETE FROM __keys WHERE n NOT IN (SELECT min(n) FROM __keys GROUP BY _ItemId)"
             )
-        left_row = con.execute("SELECT count(*) FROM __keys").fetchone()
+        left_row = first_row(con.execute("SELECT count(*) FROM __keys"))
         remaining = int(left_row[0]) if left_row else 0
         inserted = 0
         if remaining:
@@ -515,7 +518,7 @@ class Ingestor:
                 f'INSERT INTO "{table}" ({cols}) SELECT {exprs} FROM '
                 f"{_converted(mapping, keep, raw=[])}"
             )
-            res = con.execute(sql, _used(sql, params)).fetchone()
+            res = first_row(con.execute(sql, _used(sql, params)))
             inserted = int(res[0]) if res else 0
         con.execute("DROP TABLE __keys")
         self.summary.ingested += inserted
