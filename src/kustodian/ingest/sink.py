@@ -187,6 +187,8 @@ class Ingestor:
         self._errors: list[_Error] = []
         self._started = time.perf_counter()
         self._mappings: dict[tuple[object, ...], Mapping] = {}
+        # Key sets seen, by hash: (top-level keys, property keys).
+        self._key_sets: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
 
     # -- input -------------------------------------------------------------------------------
 
@@ -368,17 +370,37 @@ class Ingestor:
         keys = "TRY(json_keys(line, ['$', '$.properties']))" if diag else "TRY(json_keys(line))"
         cat = "lower(TRY(json_extract_string(line, '$.category')))" if diag else "NULL"
         top = "k[1]" if diag else "k"
+        # Group the records by their key set (hashed: no list is aggregated), then read the keys
+        # of one record per key set not seen before.
         shapes = con.execute(
-            f"SELECT cat, k IS NULL, CASE WHEN bool_or(k IS NULL OR len({top}) = 0) THEN list(n) END, "
-            f"arg_min(k, n), count(*) FROM (SELECT n, {cat} AS cat, {keys} AS k FROM __chunk) "
-            f"GROUP BY cat, k IS NULL, hash(k)"
+            f"SELECT cat, k IS NULL, k IS NOT NULL AND len({top}) = 0, hash(k), min(n), count(*) "
+            f"FROM (SELECT n, {cat} AS cat, {keys} AS k FROM __chunk) GROUP BY ALL"
         ).fetchall()
+        new = [
+            rep
+            for _, bad, empty, kh, rep, _ in shapes
+            if not (bad or empty) and kh not in self._key_sets
+        ]
+        if new:
+            for kh, k in con.execute(
+                f"SELECT hash(k), k FROM (SELECT n, {keys} AS k FROM __chunk "
+                f"WHERE n IN ({', '.join(map(str, new))}))"
+            ).fetchall():
+                self._key_sets[kh] = (
+                    (frozenset(k[0]), frozenset(k[1] or ()))
+                    if diag
+                    else (frozenset(k), frozenset())
+                )
         errors: list[_Error] = []
         groups: dict[str, tuple[str | None, set[str], set[str], int]] = {}
-        for c, invalid, bad_rows, k, count in shapes:
-            if bad_rows is not None:
+        for c, invalid, empty, kh, _, count in shapes:
+            if invalid or empty:
                 reason = "not valid JSON" if invalid else "not a JSON object"
-                errors += [b.error(n, reason) for n in bad_rows]
+                test = f"{keys} IS NULL" if invalid else f"len(({keys}){'[1]' if diag else ''}) = 0"
+                errors += [
+                    b.error(n, reason)
+                    for (n,) in con.execute(f"SELECT n FROM __chunk WHERE {test}").fetchall()
+                ]
                 continue
             table = CATEGORY_TABLES.get(c) if diag else b.table
             if table is None:
@@ -391,15 +413,14 @@ class Ingestor:
                     b.error(n, reason)
                     for (n,) in con.execute(
                         f"SELECT n FROM __chunk WHERE {cat} IS NOT DISTINCT FROM ? "
-                        "AND len(TRY(json_keys(line))) > 0",
-                        [c],
+                        f"AND len(TRY(json_keys(line))) > 0 AND hash({keys}) = ?",
+                        [c, kh],
                     ).fetchall()
                 ]
                 continue
-            top_keys = set(k[0] if diag else k)
-            prop_keys = set(k[1] or ()) if diag else set()
+            seen_top, seen_props = self._key_sets[kh]
             _, t, p, total = groups.get(table, (c, set(), set(), 0))
-            groups[table] = (c, t | top_keys, p | prop_keys, total + count)
+            groups[table] = (c, t | seen_top, p | seen_props, total + count)
         clean = not errors and len(groups) == 1
         for table, (c, top_keys, prop_keys, _) in groups.items():
             where = "TRUE" if clean or not diag else f"{cat} = '{c}'"
