@@ -573,8 +573,23 @@ class Ingestor:
                     f"WHERE {where} AND coalesce(json_extract_string(line, '{path}'), '') <> ''"
                 ).fetchall()
             }
-            if kinds:
-                add.append((col.column, _type_of(kinds), ".".join(col.path)))
+            if not kinds:
+                continue
+            ktype = _type_of(kinds)
+            if ktype is KType.STRING:
+                # Text that is always a boolean or JSON (CSV cells, exports) types the column as
+                # the value it spells, as a typed source of the same field would have.
+                value = f"json_extract_string(line, '{path}')"
+                spelled = con.execute(
+                    f"SELECT bool_and(lower(v) IN ('true', 'false')), "
+                    f"bool_and(regexp_matches(v, '^\\s*[\\[{{]') AND json_valid(v)) "
+                    f"FROM (SELECT {value} AS v FROM __chunk WHERE {where}) WHERE v <> ''"
+                ).fetchall()
+                if spelled and spelled[0][0]:
+                    ktype = KType.BOOL
+                elif spelled and spelled[0][1]:
+                    ktype = KType.DYNAMIC
+            add.append((col.column, ktype, ".".join(col.path)))
         if add:
             self.ws.add_columns(table, add)
             self.summary.new_columns += [f"{table}.{c}" for c, _, _ in add]
