@@ -84,3 +84,22 @@ def apply(ws: Workspace, now: datetime | None = None, dry_run: bool = False) -> 
         if n:
             removed[name] = n
     return removed
+
+
+APPLY_EVERY = timedelta(hours=24)
+_CHECKPOINT = ("retention", "last_applied")
+
+
+def apply_if_due(
+    ws: Workspace, now: datetime | None = None, every: timedelta = APPLY_EVERY
+) -> dict[str, int] | None:
+    """Apply retention when it last ran `every` ago or more (the server calls this on a timer);
+    returns what was removed, or None when it was not due. The last run is a checkpoint, so a
+    restart does not run it again early."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    last = ws.get_checkpoint(*_CHECKPOINT)
+    if last is not None and now - datetime.fromisoformat(last) < every:
+        return None
+    removed = apply(ws, now)
+    ws.set_checkpoint(*_CHECKPOINT, now.isoformat())
+    return removed
