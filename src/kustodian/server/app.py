@@ -8,6 +8,7 @@ Endpoints (docs/server.md): `GET /health`; `POST|GET /v1/workspaces/{id}/query`;
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -50,6 +51,7 @@ class ServerSettings:
     max_wait: float = 600.0  # the largest `wait` honoured
     auth_failures: int = 10  # failed authentications per address per window before 429
     auth_window: float = 60.0  # seconds
+    retention_check: float = 3600.0  # seconds between checks; retention runs once a day
 
 
 class FailureLimiter:
@@ -478,6 +480,20 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _retention_timer(ws: Workspace, every: float) -> None:
+    """Apply retention once a day while serving (checked every `every` seconds)."""
+    from kustodian.workspace import retention
+
+    while True:
+        await asyncio.sleep(every)  # the first check comes a period after start-up
+        try:
+            removed = await run_in_threadpool(retention.apply_if_due, ws)
+            if removed:
+                log.info("retention applied", extra={"removed": removed})
+        except Exception:  # a failed run is logged and tried again at the next check
+            log.exception("retention failed")
+
+
 def create_app(
     ws: Workspace, settings: ServerSettings | None = None, *, close_workspace: bool = False
 ) -> Starlette:
@@ -491,7 +507,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        housekeeping = asyncio.create_task(_retention_timer(ws, server.settings.retention_check))
         yield
+        housekeeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await housekeeping
         if close_workspace:
             await run_in_threadpool(ws.close)
             log.info("workspace closed")
