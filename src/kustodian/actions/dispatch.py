@@ -79,6 +79,7 @@ class _Context:
     sleep: Callable[[float], None]
     timeout: float
     test: bool
+    retry: bool
     alert_id: str
     rule: str
     condition: str
@@ -126,6 +127,7 @@ def dispatch(
     sleep: Callable[[float], None] = time.sleep,
     timeout: float = DEFAULT_TIMEOUT,
     test: bool = False,
+    retry: bool = True,
 ) -> list[Delivery]:
     """Notify every receiver of the named action groups about one alert.
 
@@ -137,12 +139,15 @@ def dispatch(
         sleep: waits between webhook retries (a fake one in tests advances a fake clock).
         timeout: seconds to wait for a webhook's response.
         test: a "test action group" run: paused endpoints are called anyway and not paused.
+        retry: retry webhooks as Azure does (5, 20, 5, 40, 5 s); off, one attempt each.
 
     Returns:
         one Delivery per receiver (and per missing or disabled group), in group order.
     """
     ess = render.view(payload)
-    ctx = _Context(ws, payload, clock, sleep, timeout, test, ess.alert_id, ess.rule, ess.condition)
+    ctx = _Context(
+        ws, payload, clock, sleep, timeout, test, retry, ess.alert_id, ess.rule, ess.condition
+    )
     out: list[Delivery] = []
     seen: set[str] = set()
     for name in action_groups:
@@ -243,9 +248,11 @@ def _webhook(ctx: _Context, group: ActionGroup, r: Receiver) -> Delivery:
         sleep=ctx.sleep,
         timeout=ctx.timeout,
         on_attempt=on_attempt,
+        delays=webhook.RETRY_DELAYS if ctx.retry else (),
     )
     error = last.error
-    exhausted = not last.ok and (last.status is None or last.status in webhook.RETRY_STATUSES)
+    retryable = last.status is None or last.status in webhook.RETRY_STATUSES
+    exhausted = not last.ok and retryable and ctx.retry
     if exhausted and not ctx.test:
         until = ctx.clock() + webhook.PAUSE
         store.pause_endpoint(ctx.ws, r.target, until, error)
@@ -277,8 +284,11 @@ def test_group(
     clock: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     timeout: float = DEFAULT_TIMEOUT,
+    retry: bool = False,
 ) -> list[Delivery]:
     """Azure's "Test action group": a sample common-schema alert to every receiver.
+
+    Webhooks get one attempt unless `retry` (a test reports at once, not after 75 s).
 
     Raises:
         KeyError: no group of this name.
@@ -289,4 +299,6 @@ def test_group(
     payload = render.sample_payload(
         ws.workspace_id, clock(), condition=condition, severity=severity
     )
-    return dispatch(ws, [name], payload, clock=clock, sleep=sleep, timeout=timeout, test=True)
+    return dispatch(
+        ws, [name], payload, clock=clock, sleep=sleep, timeout=timeout, test=True, retry=retry
+    )

@@ -71,7 +71,9 @@ class AlertView:
         for c in self.conditions:
             if c.metric_value is not None:
                 what = c.aggregation or "Value"
-                out.append((f"{what} (threshold {c.operator} {c.threshold})", str(c.metric_value)))
+                out.append(
+                    (f"{what} (threshold {c.operator} {c.threshold})", _text(c.metric_value))
+                )
             out += [(name, value) for name, value in c.dimensions]
         out += [(k, _text(v)) for k, v in self.custom.items()]
         out.append(("Alert ID", self.alert_id))
@@ -138,6 +140,8 @@ def _last(resource_id: str) -> str:
 def _text(v: Any) -> str:
     if v is None:
         return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
     if isinstance(v, dict | list):
         return json.dumps(v, ensure_ascii=False)
     return str(v)

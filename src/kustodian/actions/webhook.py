@@ -71,6 +71,7 @@ def post(
     sleep: Callable[[float], None],
     timeout: float,
     on_attempt: Callable[[Outcome], None],
+    delays: tuple[float, ...] = RETRY_DELAYS,
 ) -> Outcome:
     """POST `body` (JSON), retrying as Azure does; calls `on_attempt` after each attempt.
 
@@ -98,12 +99,12 @@ def post(
         elapsed = (time.monotonic() - start) * 1000
         ok = status is not None and 200 <= status < 300
         retryable = not ok and (status is None or status in RETRY_STATUSES)
-        retrying = retryable and attempt <= len(RETRY_DELAYS)
+        retrying = retryable and attempt <= len(delays)
         outcome = Outcome(attempt, status, error, round(elapsed, 1), retrying)
         on_attempt(outcome)
         if not retrying:
             return outcome
-        sleep(RETRY_DELAYS[attempt - 1])
+        sleep(delays[attempt - 1])
 
 
 def _without_url(message: str) -> str:
