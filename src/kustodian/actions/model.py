@@ -336,12 +336,10 @@ def _arm_webhook(doc: Any, where: str, at: str) -> Receiver:
     env = _env_name(doc, "signingSecretEnv", where, at)
     if env and kind is not ReceiverKind.WEBHOOK:
         raise _err(where, _join(at, "signingSecretEnv"), "only plain webhooks are signed")
+    common = _bool(doc, "useCommonAlertSchema", False, where, at)
+    # Teams and Slack get cards whatever the flag says; keep the model's canonical value
     return Receiver(
-        kind,
-        _name(doc, "name", where, at),
-        url,
-        _bool(doc, "useCommonAlertSchema", False, where, at),
-        env,
+        kind, _name(doc, "name", where, at), url, common or kind is not ReceiverKind.WEBHOOK, env
     )
 
 
