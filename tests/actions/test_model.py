@@ -70,8 +70,14 @@ def test_template_with_resources() -> None:
 
 
 def test_arm_defaults_common_schema_off_and_yaml_on() -> None:
-    arm = {"type": "Microsoft.Insights/actionGroups", "name": "g", "properties": {
-        "groupShortName": "g", "webhookReceivers": [{"name": "w", "serviceUri": "https://x.io/h"}]}}
+    arm = {
+        "type": "Microsoft.Insights/actionGroups",
+        "name": "g",
+        "properties": {
+            "groupShortName": "g",
+            "webhookReceivers": [{"name": "w", "serviceUri": "https://x.io/h"}],
+        },
+    }
     assert parse_document(arm)[0].receivers[0].use_common_alert_schema is False
     yml = parse_text("name: g\nwebhook:\n  - name: w\n    url: https://x.io/h\n")
     assert yml[0].receivers[0].use_common_alert_schema is True
@@ -87,18 +93,63 @@ def _arm(**props: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        (_arm(groupShortName="much-too-long-name"), "properties.groupShortName: 'much-too-long-name' has 18 characters; at most 12"),
+        (
+            _arm(groupShortName="much-too-long-name"),
+            "properties.groupShortName: 'much-too-long-name' has 18 characters; at most 12",
+        ),
         (_arm(groupShortName=None), "properties.groupShortName: required"),
         (_arm(enabled="yes"), "properties.enabled: 'yes': expected true or false"),
-        (_arm(emailReceivers=[{"name": "a", "emailAddress": "not-an-address"}]), "properties.emailReceivers[0].emailAddress: 'not-an-address' is not an email address"),
-        (_arm(webhookReceivers=[{"name": "a", "serviceUri": "ftp://x"}]), "properties.webhookReceivers[0].serviceUri: expected an http:// or https:// URL"),
-        (_arm(webhookReceivers=[{"name": "a", "serviceUri": "https://x.io", "useAadAuth": True}]), "properties.webhookReceivers[0].useAadAuth: Entra ID (AAD) authenticated webhooks are not supported"),
-        (_arm(smsReceivers=[{"name": "s", "countryCode": "1", "phoneNumber": "5551234"}]), "properties.smsReceivers: this receiver kind is not supported"),
-        (_arm(webhookReceivers=[{"name": "a", "serviceUri": "https://x.io", "kustodianKind": "pager"}]), "properties.webhookReceivers[0].kustodianKind: 'pager': expected webhook, teams or slack"),
-        (_arm(emailReceivers=[{"name": "a", "emailAddress": "a@b.co"}, {"name": "A", "emailAddress": "c@b.co"}]), "receiver name 'A' is used twice"),
-        (_arm(webhookReceivers=[{"name": f"w{i}", "serviceUri": "https://x.io"} for i in range(11)]), "11 webhook receivers (with Teams and Slack); at most 10 per group"),
-        ({**ARM, "name": "[parameters('name')]"}, "name: '[parameters('name')]' is a template expression"),
-        ({**ARM, "type": "Microsoft.Insights/scheduledQueryRules"}, "type: 'Microsoft.Insights/scheduledQueryRules' is not Microsoft.Insights/actionGroups"),
+        (
+            _arm(emailReceivers=[{"name": "a", "emailAddress": "not-an-address"}]),
+            "properties.emailReceivers[0].emailAddress: 'not-an-address' is not an email address",
+        ),
+        (
+            _arm(webhookReceivers=[{"name": "a", "serviceUri": "ftp://x"}]),
+            "properties.webhookReceivers[0].serviceUri: expected an http:// or https:// URL",
+        ),
+        (
+            _arm(
+                webhookReceivers=[{"name": "a", "serviceUri": "https://x.io", "useAadAuth": True}]
+            ),
+            "properties.webhookReceivers[0].useAadAuth: Entra ID (AAD) authenticated webhooks are not supported",
+        ),
+        (
+            _arm(smsReceivers=[{"name": "s", "countryCode": "1", "phoneNumber": "5551234"}]),
+            "properties.smsReceivers: this receiver kind is not supported",
+        ),
+        (
+            _arm(
+                webhookReceivers=[
+                    {"name": "a", "serviceUri": "https://x.io", "kustodianKind": "pager"}
+                ]
+            ),
+            "properties.webhookReceivers[0].kustodianKind: 'pager': expected webhook, teams or slack",
+        ),
+        (
+            _arm(
+                emailReceivers=[
+                    {"name": "a", "emailAddress": "a@b.co"},
+                    {"name": "A", "emailAddress": "c@b.co"},
+                ]
+            ),
+            "receiver name 'A' is used twice",
+        ),
+        (
+            _arm(
+                webhookReceivers=[
+                    {"name": f"w{i}", "serviceUri": "https://x.io"} for i in range(11)
+                ]
+            ),
+            "11 webhook receivers (with Teams and Slack); at most 10 per group",
+        ),
+        (
+            {**ARM, "name": "[parameters('name')]"},
+            "name: '[parameters('name')]' is a template expression",
+        ),
+        (
+            {**ARM, "type": "Microsoft.Insights/scheduledQueryRules"},
+            "type: 'Microsoft.Insights/scheduledQueryRules' is not Microsoft.Insights/actionGroups",
+        ),
         ({**ARM, "properties": []}, "properties: expected an object"),
     ],
 )
@@ -112,17 +163,31 @@ def test_arm_errors_name_the_field(doc: dict[str, Any], message: str) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("actionGroups:\n  - name: g\n    email:\n      - name: a\n        address: a@b.co\n      - name: b\n        address: secops-at-contoso\n",
-         "groups.yaml: actionGroups[0].email[1].address: 'secops-at-contoso' is not an email address"),
-        ("name: g\nemails: []\n", "groups.yaml: emails: unknown field (expected one of: email, enabled, name, shortName, slack, teams, webhook)"),
+        (
+            "actionGroups:\n  - name: g\n    email:\n      - name: a\n        address: a@b.co\n      - name: b\n        address: secops-at-contoso\n",
+            "groups.yaml: actionGroups[0].email[1].address: 'secops-at-contoso' is not an email address",
+        ),
+        (
+            "name: g\nemails: []\n",
+            "groups.yaml: emails: unknown field (expected one of: email, enabled, name, shortName, slack, teams, webhook)",
+        ),
         ("name: g\nteams:\n  - name: t\n", "groups.yaml: teams[0].url: required: an http(s) URL"),
-        ("name: g\nteams:\n  - name: t\n    url: https://x.io\n    signingSecretEnv: X\n", "teams[0].signingSecretEnv: unknown field"),
-        ("name: g\nwebhook:\n  - name: w\n    url: https://x.io\n    signingSecretEnv: 'not a var'\n", "webhook[0].signingSecretEnv: 'not a var': expected an environment variable name"),
+        (
+            "name: g\nteams:\n  - name: t\n    url: https://x.io\n    signingSecretEnv: X\n",
+            "teams[0].signingSecretEnv: unknown field",
+        ),
+        (
+            "name: g\nwebhook:\n  - name: w\n    url: https://x.io\n    signingSecretEnv: 'not a var'\n",
+            "webhook[0].signingSecretEnv: 'not a var': expected an environment variable name",
+        ),
         ("shortName: x\n", "groups.yaml: name: required: a non-empty name"),
         ("name: g\nemail: {name: a}\n", "groups.yaml: email: expected a list"),
         ("name: g\n  bad: [\n", "groups.yaml: not valid YAML (line 2, column"),
         ("- 1\n", "groups.yaml: expected a mapping"),
-        ("actionGroups:\n  - name: G\n  - name: g\n", "groups.yaml: action group 'g' is defined twice"),
+        (
+            "actionGroups:\n  - name: G\n  - name: g\n",
+            "groups.yaml: action group 'g' is defined twice",
+        ),
     ],
 )
 def test_yaml_errors_name_the_field(text: str, message: str) -> None:
@@ -137,12 +202,20 @@ def test_json_syntax_error_has_position() -> None:
 
 
 def test_kind_by_host() -> None:
-    [g] = parse_document(_arm(webhookReceivers=[
-        {"name": "t", "serviceUri": "https://contoso.webhook.office.com/webhookb2/a/b"},
-        {"name": "s", "serviceUri": "https://hooks.slack.com/services/T/B/x"},
-        {"name": "w", "serviceUri": "https://webhook.office.com.evil.example/x"},
-    ]))
+    [g] = parse_document(
+        _arm(
+            webhookReceivers=[
+                {"name": "t", "serviceUri": "https://contoso.webhook.office.com/webhookb2/a/b"},
+                {"name": "s", "serviceUri": "https://hooks.slack.com/services/T/B/x"},
+                {"name": "w", "serviceUri": "https://webhook.office.com.evil.example/x"},
+            ]
+        )
+    )
     assert [r.kind for r in g.by_kind(ReceiverKind.TEAMS) + g.by_kind(ReceiverKind.SLACK)] == [
-        ReceiverKind.TEAMS, ReceiverKind.SLACK]
+        ReceiverKind.TEAMS,
+        ReceiverKind.SLACK,
+    ]
     assert [r.name for r in g.by_kind(ReceiverKind.WEBHOOK)] == ["w"]
-    assert g.by_kind(ReceiverKind.SLACK)[0].display_target == "https://hooks.slack.com/..."  # the token is hidden
+    assert (
+        g.by_kind(ReceiverKind.SLACK)[0].display_target == "https://hooks.slack.com/..."
+    )  # the token is hidden

@@ -10,14 +10,16 @@ import pytest
 
 from kustodian import Workspace
 from kustodian.actions import dispatch
-from kustodian.actions.store import apply_group
 from kustodian.actions.model import parse_document
+from kustodian.actions.store import apply_group
 from kustodian.actions.webhook import RETRY_DELAYS, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.actions.conftest import FakeClock, Receiver, add_group, payload
 
 
 def hook_group(ws: Workspace, url: str, kind: str = "webhook", **extra: Any) -> None:
-    add_group(ws, {"name": "oncall", "shortName": "oncall", kind: [{"name": "r1", "url": url, **extra}]})
+    add_group(
+        ws, {"name": "oncall", "shortName": "oncall", kind: [{"name": "r1", "url": url, **extra}]}
+    )
 
 
 def deliveries(ws: Workspace) -> list[tuple[Any, ...]]:
@@ -39,7 +41,9 @@ def test_common_schema_payload_is_posted_exactly(
     assert got.headers["Content-Type"].startswith("application/json")
     assert SIGNATURE_HEADER not in got.headers
     port = http_receiver.url.split(":")[2].split("/")[0]
-    assert deliveries(ws) == [["r1", "Webhook", 1, "Succeeded", 200, f"http://127.0.0.1:{port}/..."]]
+    assert deliveries(ws) == [
+        ["r1", "Webhook", 1, "Succeeded", 200, f"http://127.0.0.1:{port}/..."]
+    ]
 
 
 def test_group_by_resource_id_and_twice_notifies_once(
@@ -67,12 +71,14 @@ def test_legacy_body_without_common_schema(
     assert {"name": "IPAddress", "value": "203.0.113.7"} in body["Dimensions"]
 
 
-def test_hmac_signature_verifies(
-    ws: Workspace, http_receiver: Receiver, clock: FakeClock
-) -> None:
+def test_hmac_signature_verifies(ws: Workspace, http_receiver: Receiver, clock: FakeClock) -> None:
     [group] = parse_document(
-        {"name": "oncall", "webhook": [{"name": "r1", "url": http_receiver.url,
-                                        "signingSecretEnv": "HOOK_SECRET"}]}
+        {
+            "name": "oncall",
+            "webhook": [
+                {"name": "r1", "url": http_receiver.url, "signingSecretEnv": "HOOK_SECRET"}
+            ],
+        }
     )
     apply_group(ws, group, {"HOOK_SECRET": "topsecret"})
     dispatch(ws, ["oncall"], payload(), clock=clock, sleep=clock.sleep)
@@ -221,7 +227,9 @@ def test_slack_blocks(ws: Workspace, http_receiver: Receiver, clock: FakeClock) 
 def test_missing_and_disabled_groups_are_skipped(
     ws: Workspace, http_receiver: Receiver, clock: FakeClock
 ) -> None:
-    add_group(ws, {"name": "off", "enabled": False, "webhook": [{"name": "r", "url": http_receiver.url}]})
+    add_group(
+        ws, {"name": "off", "enabled": False, "webhook": [{"name": "r", "url": http_receiver.url}]}
+    )
     out = dispatch(ws, ["nope", "off"], payload(), clock=clock, sleep=clock.sleep)
     assert [(d.action_group, d.status) for d in out] == [("nope", "Skipped"), ("off", "Skipped")]
     assert "disabled" in out[1].error
