@@ -53,6 +53,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kustodian.cli.connect_cmds",
     "kustodian.cli.storage_cmds",
     "kustodian.cli.server_cmds",
+    "kustodian.cli.action_cmds",
 )
 
 

@@ -42,6 +42,14 @@ _INTERNAL = (
     """CREATE TABLE IF NOT EXISTS _kustodian.tokens (id VARCHAR PRIMARY KEY, name VARCHAR,
         role VARCHAR, salt BLOB, hash BLOB, created TIMESTAMPTZ, expires TIMESTAMPTZ,
         revoked TIMESTAMPTZ, last_used TIMESTAMPTZ)""",
+    # action groups (kustodian.actions): definitions, the email outbox, paused webhook endpoints
+    """CREATE TABLE IF NOT EXISTS _kustodian.action_groups (key VARCHAR PRIMARY KEY,
+        name VARCHAR, definition VARCHAR, source VARCHAR, updated TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS _kustodian.outbox (id BIGINT PRIMARY KEY, created TIMESTAMPTZ,
+        recipient VARCHAR, subject VARCHAR, alert_id VARCHAR, action_group VARCHAR,
+        message VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS _kustodian.endpoint_pauses (endpoint VARCHAR PRIMARY KEY,
+        paused_until TIMESTAMPTZ, reason VARCHAR)""",
 )
 
 

@@ -57,7 +57,32 @@ LA_QUERY_LOGS = TableSchema(
     ),
 )
 
-SYSTEM_TABLES: tuple[TableSchema, ...] = (INGESTION_ERRORS, LA_QUERY_LOGS)
+# Every notification attempt of an action group (docs/action-groups.md): one row per attempt.
+ACTION_DELIVERIES = TableSchema(
+    "ActionDeliveries",
+    (
+        ("TimeGenerated", KType.DATETIME),
+        ("DeliveryId", KType.STRING),
+        ("AlertId", KType.STRING),
+        ("AlertRule", KType.STRING),
+        ("MonitorCondition", KType.STRING),
+        ("ActionGroup", KType.STRING),
+        ("Receiver", KType.STRING),
+        ("ReceiverType", KType.STRING),
+        ("Target", KType.STRING),
+        ("Attempt", KType.INT),
+        ("Status", KType.STRING),
+        ("HttpStatus", KType.INT),
+        ("Error", KType.STRING),
+        ("DurationMs", KType.REAL),
+        ("IsTest", KType.BOOL),
+        ("TenantId", KType.STRING),
+        ("Type", KType.STRING),
+        ("_ItemId", KType.STRING),
+    ),
+)
+
+SYSTEM_TABLES: tuple[TableSchema, ...] = (INGESTION_ERRORS, LA_QUERY_LOGS, ACTION_DELIVERIES)
 
 # The columns that identify one event, per table: ingesting it again is a duplicate. Tables not
 # listed (and rows whose key columns are empty) are keyed by their whole content.
