@@ -37,6 +37,15 @@ _INTERNAL = (
         settings VARCHAR, updated TIMESTAMPTZ)""",
     """CREATE TABLE IF NOT EXISTS _kustodian.secrets (name VARCHAR PRIMARY KEY, value BLOB,
         updated TIMESTAMPTZ)""",
+    # Alert rules (kustodian.alerts): the rule in our YAML form as JSON, and evaluation state.
+    """CREATE TABLE IF NOT EXISTS _kustodian.rules (name VARCHAR PRIMARY KEY, body VARCHAR,
+        enabled BOOLEAN, created TIMESTAMPTZ, updated TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS _kustodian.rule_state (rule VARCHAR PRIMARY KEY,
+        last_tick TIMESTAMP, suppressed_until TIMESTAMP)""",
+    # One row per rule and dimension combination that has fired: the open (stateful) alert,
+    # the healthy evaluations since, and until when its actions are muted.
+    """CREATE TABLE IF NOT EXISTS _kustodian.alert_series (rule VARCHAR, dim_key VARCHAR,
+        open_alert VARCHAR, healthy INTEGER, muted_until TIMESTAMP, PRIMARY KEY (rule, dim_key))""",
 )
 
 
