@@ -327,9 +327,10 @@ def _healthy(con: Any, rule: Rule, s: Series, value: float, w: Window) -> AlertC
     alert.monitor_condition = "Resolved"
     alert.resolved_time = alert.last_modified = w.tick
     alert.history.append(
-        {"time": store.iso(w.tick), "change": "MonitorCondition", "from": "Fired",
-         "to": "Resolved", "by": "system", "metricValue": value}
-    )  # fmt: skip
+        store.change_entry(
+            w.tick, "MonitorCondition", "Fired", "Resolved", "system", metricValue=value
+        )
+    )
     store.update_alert(con, alert)
     change = _change(alert, "Resolved", w.tick, value)
     change.actions_suppressed = _muted(s, w.tick)
@@ -364,9 +365,10 @@ def _new_alert(
         action_groups=list(rule.action_groups),
         custom_properties=dict(rule.custom_properties),
         history=[
-            {"time": store.iso(w.tick), "change": "MonitorCondition", "from": None,
-             "to": "Fired", "by": "system", "metricValue": value}
-        ],  # fmt: skip
+            store.change_entry(
+                w.tick, "MonitorCondition", None, "Fired", "system", metricValue=value
+            )
+        ],
     )
 
 

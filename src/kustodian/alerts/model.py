@@ -138,7 +138,9 @@ class Rule:
             raise RuleError("windowSize: must be positive")
         limit = MAX_SENTINEL_LOOKBACK if self.source == "sentinel" else MAX_LOOKBACK
         if self.query_range > limit:
-            field_name = "overrideQueryTimeRange" if self.override_query_time_range else "windowSize"
+            field_name = (
+                "overrideQueryTimeRange" if self.override_query_time_range else "windowSize"
+            )
             if self.source == "sentinel":
                 field_name = "queryPeriod"
             raise RuleError(

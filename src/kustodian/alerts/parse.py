@@ -136,6 +136,7 @@ def rule_from_doc(doc: Any) -> Rule:
     if not isinstance(criteria, dict):
         raise RuleError("criteria: expected a mapping")
     criteria = dict(criteria)
+    _in("criteria", _no_unknown, criteria, _CONDITION_FIELDS)
     query = doc.get("query", criteria.pop("query", None))
     sentinel = doc.get("sentinel")
     return _build(
@@ -169,14 +170,29 @@ _OUR_FIELDS = {
 }
 
 
-def _no_unknown(doc: Mapping[str, Any], known: set[str]) -> None:
-    for key in doc:
-        if key not in known:
-            import difflib
+_CONDITION_FIELDS = {
+    "query",
+    "timeAggregation",
+    "metricMeasureColumn",
+    "resourceIdColumn",
+    "operator",
+    "threshold",
+    "dimensions",
+    "failingPeriods",
+}
 
-            close = difflib.get_close_matches(str(key), sorted(known), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise RuleError(f"{key}: unknown field{hint}")
+
+def _no_unknown(doc: Mapping[str, Any], known: set[str]) -> None:
+    import difflib
+
+    for key in doc:
+        if key in known:
+            continue
+        if key in _CONDITION_FIELDS:
+            raise RuleError(f"{key}: belongs under criteria")
+        close = difflib.get_close_matches(str(key), sorted(known), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise RuleError(f"{key}: unknown field{hint}")
 
 
 def _single_condition(all_of: Any) -> dict[str, Any]:

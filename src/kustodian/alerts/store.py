@@ -334,14 +334,18 @@ def set_user_state(
         if alert is None:
             raise AlertError(f"no alert with id '{alert_id}'")
         if alert.user_state != state:
-            alert.history.append(
-                {"time": iso(now), "change": "UserState", "from": alert.user_state, "to": state,
-                 "by": by}
-            )  # fmt: skip
+            alert.history.append(change_entry(now, "UserState", alert.user_state, state, by))
             alert.user_state = state
             alert.last_modified = now
             update_alert(con, alert)
     return alert
+
+
+def change_entry(
+    at: datetime, what: str, old: str | None, new: str, by: str, **extra: Any
+) -> dict[str, Any]:
+    """One History entry: when, what changed (MonitorCondition or UserState), from, to, by."""
+    return {"time": iso(at), "change": what, "from": old, "to": new, "by": by, **extra}
 
 
 def iso(t: datetime) -> str:
@@ -395,4 +399,3 @@ def save_series(con: Any, rule: str, s: Series) -> None:
         "INSERT OR REPLACE INTO _kustodian.alert_series VALUES (?, ?, ?, ?, ?)",
         [rule, s.dim_key, s.open_alert or "", s.healthy, _naive(s.muted_until)],
     )
-

@@ -52,6 +52,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kustodian.cli.simulate",
     "kustodian.cli.connect_cmds",
     "kustodian.cli.storage_cmds",
+    "kustodian.cli.alert_cmds",
 )
 
 
