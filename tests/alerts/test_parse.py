@@ -127,7 +127,9 @@ def test_yaml_errors_name_the_field() -> None:
     with pytest.raises(RuleError, match=r"threshold: belongs under criteria"):
         parse_text(base.replace("criteria: {threshold: 0}", "threshold: 0"))
     with pytest.raises(RuleError, match=r"criteria\.allOf\[0\]\.dimensions\[0\]\.operator"):
-        parse_text(base.replace("{threshold: 0}", "{threshold: 0, dimensions: [{name: A, operator: X}]}"))
+        parse_text(
+            base.replace("{threshold: 0}", "{threshold: 0, dimensions: [{name: A, operator: X}]}")
+        )
     with pytest.raises(RuleError, match=r"autoMitigate: stateful rules"):
         parse_text(base.replace("5m", "1d") + "windowSize: 1d\n")
     with pytest.raises(RuleError, match=r"windowSize: the query looks back P3D"):
