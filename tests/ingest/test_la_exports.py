@@ -131,7 +131,8 @@ def test_query_output_goes_into_a_custom_table_with_table(ws: Workspace, samples
     assert row["StartTime"] == "2021-04-19T12:13:19.483Z"  # from `StartTime [UTC]`
     assert row["IPAddress"] == "175.45.176.99"
     assert row["Type"] == "DisabledAccountSignins_CL"
-    assert row["DisabledAccountSet"] == '["johns@m365x816222.onmicrosoft.com"]'
+    # JSON text in a CSV cell types its new column dynamic, as a typed source would have
+    assert row["DisabledAccountSet"] == ["johns@m365x816222.onmicrosoft.com"]
 
 
 def test_every_sample_file_and_reingesting_adds_nothing(ws: Workspace, samples: Path) -> None:
@@ -157,10 +158,10 @@ def test_cli_ingest_of_the_sample_folder(
     assert main(["init", str(tmp_path / "ws")]) == 0
     capsys.readouterr()
     code = main(["ingest", "--workspace", str(tmp_path / "ws"), "--json", str(samples)])
-    assert code == 1  # signinLogs.csv is refused, and README.md is not a log
+    assert code == 1  # signinLogs.csv is refused (README.md is skipped: documentation)
     summary = json.loads(capsys.readouterr().out)
     assert summary["tables"] == {"AuditLogs": 5, "SigninLogs": 60}
-    assert summary["rejected"] == 2
+    assert summary["rejected"] == 1
 
 
 # -- round trips -----------------------------------------------------------------------------

@@ -59,3 +59,52 @@ def test_export_and_ingest_back(
         summary = ingest_paths(ws, [str(tmp_path)])
         assert (summary.ingested, summary.rejected) == (len(first_day), 0)
         assert table_rows(ws) == direct
+
+
+def test_exports_of_a_simulated_day_ingest_back_to_the_same_rows(
+    first_day: list[dict[str, Any]], direct: dict[str, list[list[Any]]], tmp_path: Path
+) -> None:
+    """Log Analytics shapes: `kustodian export` CSV and Parquet-free CSV per table, and the
+    query API's JSON document, ingested into another workspace."""
+    import json
+
+    from kustodian.workspace.export import export_tables
+
+    with Workspace.open(":memory:") as source:
+        ingest_records(source, first_day)
+        export_tables(source, list(CATEGORY_TABLES.values()), tmp_path / "csv", "csv")
+        (tmp_path / "json").mkdir()
+        for table in CATEGORY_TABLES.values():
+            doc = {"tables": [source.query(table).to_api("PrimaryResult")]}
+            (tmp_path / "json" / f"{table}.json").write_text(json.dumps(doc))
+    for folder in ("csv", "json"):
+        with Workspace.open(":memory:") as ws:
+            summary = ingest_paths(ws, [str(tmp_path / folder)])
+            assert (summary.ingested, summary.rejected) == (len(first_day), 0), folder
+            assert table_rows(ws) == direct, folder
+
+
+def test_portal_json_downloads_of_simulated_sign_ins_ingest_to_the_same_rows(
+    first_day: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """The portal's JSON download is the Graph objects: the `properties` of the records."""
+    import json
+
+    interactive = [r for r in first_day if r["category"] == "SignInLogs"]
+    (tmp_path / "InteractiveSignIns_2024-04-28_2024-04-29.json").write_text(
+        json.dumps([r["properties"] for r in interactive])
+    )
+    with Workspace.open(":memory:") as ws:
+        ingest_records(ws, interactive)
+        expected = ws.query(
+            "SigninLogs | project-away TenantId, _TimeReceived, _BilledSize, AADTenantId, "
+            "ResourceId | order by TimeGenerated asc, Id asc"
+        ).rows
+    with Workspace.open(":memory:") as ws:
+        summary = ingest_paths(ws, [str(tmp_path)], fmt="portal-json")
+        assert (summary.ingested, summary.rejected) == (len(interactive), 0)
+        got = ws.query(
+            "SigninLogs | project-away TenantId, _TimeReceived, _BilledSize, AADTenantId, "
+            "ResourceId | order by TimeGenerated asc, Id asc"
+        ).rows
+    assert got == expected

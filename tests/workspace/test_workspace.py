@@ -184,3 +184,17 @@ def test_export_to_csv_ingests_back_to_the_same_rows(tmp_path: Path) -> None:
     for e, g in zip(expected, got, strict=True):
         e[tenant] = g[tenant] = None
         assert e == g
+
+
+def test_retention_runs_on_a_schedule_once_a_day(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    day0 = datetime(2024, 7, 1, tzinfo=UTC)
+    with Workspace.open(tmp_path / "ws") as ws:
+        ingest_records(ws, [signin("old", time="2024-05-01T00:00:00Z"), signin("new")])
+        assert retention.apply_if_due(ws, day0) == {"SigninLogs": 1}
+        ingest_records(ws, [signin("old2", time="2024-05-02T00:00:00Z")])
+        assert retention.apply_if_due(ws, day0 + timedelta(hours=23)) is None
+    with Workspace.open(tmp_path / "ws") as ws:  # the last run survives a restart
+        assert retention.apply_if_due(ws, day0 + timedelta(hours=23, minutes=59)) is None
+        assert retention.apply_if_due(ws, day0 + timedelta(hours=24)) == {"SigninLogs": 1}

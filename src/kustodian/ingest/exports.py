@@ -739,7 +739,11 @@ def _read_portal_json(ing: Ingestor, path: Path, label: str, table: str | None) 
             raw = orjson.dumps(item).decode()
             ing.reject(label, position, "not a JSON object", raw, "portal-json")
             continue
-        obj = _camel(item)
+        # Graph's own camelCase objects are taken as they are (nested keys such as
+        # AuthenticationDetails' `StatusSequence` are capitalised in Graph itself); objects
+        # written by PowerShell's Graph SDK, PascalCase throughout, are converted.
+        pascal = sum(1 for k in item if k[:1].isupper()) > len(item) // 2
+        obj = _camel(item) if pascal else item
         try:
             record = to_record(obj)  # the Graph connector's conversion (graph.py)
         except GraphObjectError as e:

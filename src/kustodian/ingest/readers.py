@@ -82,7 +82,7 @@ def read_path(ing: Ingestor, path: str, *, fmt: str = "auto", table: str | None 
     if fmt != "auto" and fmt not in known:
         raise ReadError(f"unknown format '{fmt}'; formats: {', '.join(sorted(known))}")
     for f in files:
-        if f.name.startswith("."):
+        if f.name.startswith(".") or (p.is_dir() and _is_documentation(f)):
             continue
         label = str(f.relative_to(p)) if p.is_dir() else str(f)
         label = f"{p}/{label}" if p.is_dir() else label
@@ -102,8 +102,17 @@ def read_path(ing: Ingestor, path: str, *, fmt: str = "auto", table: str | None 
             continue
         try:
             chosen.read(ing, f, label, table)
-        except (OSError, EOFError, ReadError, UnicodeDecodeError) as e:
+        except (OSError, EOFError, ReadError, UnicodeDecodeError, ValueError) as e:
+            # ValueError covers the JSON and CSV parsers' errors: the file is recorded, the
+            # records read before the error are kept, and the other files go on.
             ing.reject(label, "", f"cannot read the file as {chosen.name}: {e}", "", chosen.name)
+
+
+def _is_documentation(path: Path) -> bool:
+    """Files that travel with exports but hold no records (skipped in directory walks)."""
+    return path.suffix.lower() in (".md", ".pdf", ".png", ".jpg", ".html") or (
+        path.stem.upper() in ("README", "LICENSE", "NOTICE")
+    )
 
 
 def detect(path: Path, known: dict[str, Format], table: str | None) -> Format | None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from kustodian.engines.rows import first_row
 from kustodian.ingest.mapping import (
     CATEGORY_TABLES,
     DATETIME_FORMATS,
@@ -186,6 +187,8 @@ class Ingestor:
         self._errors: list[_Error] = []
         self._started = time.perf_counter()
         self._mappings: dict[tuple[object, ...], Mapping] = {}
+        # Key sets seen, by hash: (top-level keys, property keys).
+        self._key_sets: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
 
     # -- input -------------------------------------------------------------------------------
 
@@ -367,17 +370,37 @@ class Ingestor:
         keys = "TRY(json_keys(line, ['$', '$.properties']))" if diag else "TRY(json_keys(line))"
         cat = "lower(TRY(json_extract_string(line, '$.category')))" if diag else "NULL"
         top = "k[1]" if diag else "k"
+        # Group the records by their key set (hashed: no list is aggregated), then read the keys
+        # of one record per key set not seen before.
         shapes = con.execute(
-            f"SELECT cat, k IS NULL, CASE WHEN bool_or(k IS NULL OR len({top}) = 0) THEN list(n) END, "
-            f"arg_min(k, n), count(*) FROM (SELECT n, {cat} AS cat, {keys} AS k FROM __chunk) "
-            f"GROUP BY cat, k IS NULL, hash(k)"
+            f"SELECT cat, k IS NULL, k IS NOT NULL AND len({top}) = 0, hash(k), min(n), count(*) "
+            f"FROM (SELECT n, {cat} AS cat, {keys} AS k FROM __chunk) GROUP BY ALL"
         ).fetchall()
+        new = [
+            rep
+            for _, bad, empty, kh, rep, _ in shapes
+            if not (bad or empty) and kh not in self._key_sets
+        ]
+        if new:
+            for kh, k in con.execute(
+                f"SELECT hash(k), k FROM (SELECT n, {keys} AS k FROM __chunk "
+                f"WHERE n IN ({', '.join(map(str, new))}))"
+            ).fetchall():
+                self._key_sets[kh] = (
+                    (frozenset(k[0]), frozenset(k[1] or ()))
+                    if diag
+                    else (frozenset(k), frozenset())
+                )
         errors: list[_Error] = []
         groups: dict[str, tuple[str | None, set[str], set[str], int]] = {}
-        for c, invalid, bad_rows, k, count in shapes:
-            if bad_rows is not None:
+        for c, invalid, empty, kh, _, count in shapes:
+            if invalid or empty:
                 reason = "not valid JSON" if invalid else "not a JSON object"
-                errors += [b.error(n, reason) for n in bad_rows]
+                test = f"{keys} IS NULL" if invalid else f"len(({keys}){'[1]' if diag else ''}) = 0"
+                errors += [
+                    b.error(n, reason)
+                    for (n,) in con.execute(f"SELECT n FROM __chunk WHERE {test}").fetchall()
+                ]
                 continue
             table = CATEGORY_TABLES.get(c) if diag else b.table
             if table is None:
@@ -390,15 +413,14 @@ class Ingestor:
                     b.error(n, reason)
                     for (n,) in con.execute(
                         f"SELECT n FROM __chunk WHERE {cat} IS NOT DISTINCT FROM ? "
-                        "AND len(TRY(json_keys(line))) > 0",
-                        [c],
+                        f"AND len(TRY(json_keys(line))) > 0 AND hash({keys}) = ?",
+                        [c, kh],
                     ).fetchall()
                 ]
                 continue
-            top_keys = set(k[0] if diag else k)
-            prop_keys = set(k[1] or ()) if diag else set()
+            seen_top, seen_props = self._key_sets[kh]
             _, t, p, total = groups.get(table, (c, set(), set(), 0))
-            groups[table] = (c, t | top_keys, p | prop_keys, total + count)
+            groups[table] = (c, t | seen_top, p | seen_props, total + count)
         clean = not errors and len(groups) == 1
         for table, (c, top_keys, prop_keys, _) in groups.items():
             where = "TRUE" if clean or not diag else f"{cat} = '{c}'"
@@ -471,10 +493,12 @@ class Ingestor:
                 "SELECT n, bad FROM __keys WHERE bad <> '' ORDER BY n"
             ).fetchall()
         ]
-        stats = con.execute(
-            "SELECT count(*), count(DISTINCT _ItemId), min(t), max(t), count(t) "
-            "FROM __keys WHERE bad = ''"
-        ).fetchone()
+        stats = first_row(
+            con.execute(
+                "SELECT count(*), count(DISTINCT _ItemId), min(t), max(t), count(t) "
+                "FROM __keys WHERE bad = ''"
+            )
+        )
         assert stats is not None
         total, distinct, lo, hi, timed = stats
         if timed < total:  # a copy stored earlier got an earlier ingestion time: no window
@@ -490,7 +514,7 @@ class Ingestor:
             con.execute(
                 "DELETE FROM __keys WHERE n NOT IN (SELECT min(n) FROM __keys GROUP BY _ItemId)"
             )
-        left_row = con.execute("SELECT count(*) FROM __keys").fetchone()
+        left_row = first_row(con.execute("SELECT count(*) FROM __keys"))
         remaining = int(left_row[0]) if left_row else 0
         inserted = 0
         if remaining:
@@ -515,7 +539,7 @@ class Ingestor:
                 f'INSERT INTO "{table}" ({cols}) SELECT {exprs} FROM '
                 f"{_converted(mapping, keep, raw=[])}"
             )
-            res = con.execute(sql, _used(sql, params)).fetchone()
+            res = first_row(con.execute(sql, _used(sql, params)))
             inserted = int(res[0]) if res else 0
         con.execute("DROP TABLE __keys")
         self.summary.ingested += inserted
@@ -549,8 +573,23 @@ class Ingestor:
                     f"WHERE {where} AND coalesce(json_extract_string(line, '{path}'), '') <> ''"
                 ).fetchall()
             }
-            if kinds:
-                add.append((col.column, _type_of(kinds), ".".join(col.path)))
+            if not kinds:
+                continue
+            ktype = _type_of(kinds)
+            if ktype is KType.STRING:
+                # Text that is always a boolean or JSON (CSV cells, exports) types the column as
+                # the value it spells, as a typed source of the same field would have.
+                value = f"json_extract_string(line, '{path}')"
+                spelled = con.execute(
+                    f"SELECT bool_and(lower(v) IN ('true', 'false')), "
+                    f"bool_and(regexp_matches(v, '^\\s*[\\[{{]') AND json_valid(v)) "
+                    f"FROM (SELECT {value} AS v FROM __chunk WHERE {where}) WHERE v <> ''"
+                ).fetchall()
+                if spelled and spelled[0][0]:
+                    ktype = KType.BOOL
+                elif spelled and spelled[0][1]:
+                    ktype = KType.DYNAMIC
+            add.append((col.column, ktype, ".".join(col.path)))
         if add:
             self.ws.add_columns(table, add)
             self.summary.new_columns += [f"{table}.{c}" for c, _, _ in add]

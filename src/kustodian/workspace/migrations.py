@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from kustodian.engines.rows import first_row
 from kustodian.kql.catalog import STANDARD_COLUMNS, entra_tables
 from kustodian.workspace.config import CONFIG_FILE, WorkspaceConfig, read_config, write_config
 
@@ -60,13 +61,15 @@ def ensure_internal_schema(con: duckdb.DuckDBPyConnection, config: WorkspaceConf
 
 
 def db_version(con: duckdb.DuckDBPyConnection) -> int:
-    has_meta = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = '_kustodian' AND table_name = 'meta'"
-    ).fetchone()
+    has_meta = first_row(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = '_kustodian' AND table_name = 'meta'"
+        )
+    )
     if not has_meta or not has_meta[0]:
         return 0
-    row = con.execute("SELECT value FROM _kustodian.meta WHERE key = 'format_version'").fetchone()
+    row = first_row(con.execute("SELECT value FROM _kustodian.meta WHERE key = 'format_version'"))
     return int(row[0]) if row else 0
 
 
@@ -143,7 +146,7 @@ def upgrade(root: Path, con: duckdb.DuckDBPyConnection) -> WorkspaceConfig:
 
 def _fresh_or_zero(con: duckdb.DuckDBPyConnection, config: WorkspaceConfig) -> int:
     """A config file with no internal schema yet: a new workspace (nothing to migrate)."""
-    tables = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
-    ).fetchone()
+    tables = first_row(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'")
+    )
     return config.format_version if not tables or not tables[0] else 0

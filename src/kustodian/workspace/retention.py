@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from kustodian.engines.rows import first_row
 from kustodian.workspace.config import (
     check_table_retention,
     check_workspace_retention,
@@ -42,9 +43,11 @@ def show(ws: Workspace) -> list[TableRetention]:
     for name, schema in sorted(ws.catalog.tables.items()):
         days, inherited = retention_of(ws, name)
         has_time = "TimeGenerated" in schema.column_names()
-        row = ws.execute(
-            f'SELECT count(*), {"min(TimeGenerated)" if has_time else "NULL"} FROM "{name}"'
-        ).fetchone()
+        row = first_row(
+            ws.execute(
+                f'SELECT count(*), {"min(TimeGenerated)" if has_time else "NULL"} FROM "{name}"'
+            )
+        )
         out.append(TableRetention(name, days, inherited, int(row[0]), row[1]))
     return out
 
@@ -78,10 +81,29 @@ def apply(ws: Workspace, now: datetime | None = None, dry_run: bool = False) -> 
         cutoff = now - timedelta(days=days)
         where = f'FROM "{name}" WHERE TimeGenerated < ?'
         with ws.transaction() as con:
-            row = con.execute(f"SELECT count(*) {where}", [cutoff]).fetchone()
+            row = first_row(con.execute(f"SELECT count(*) {where}", [cutoff]))
             n = int(row[0]) if row else 0
             if n and not dry_run:
                 con.execute(f"DELETE {where}", [cutoff])
         if n:
             removed[name] = n
+    return removed
+
+
+APPLY_EVERY = timedelta(hours=24)
+_CHECKPOINT = ("retention", "last_applied")
+
+
+def apply_if_due(
+    ws: Workspace, now: datetime | None = None, every: timedelta = APPLY_EVERY
+) -> dict[str, int] | None:
+    """Apply retention when it last ran `every` ago or more (the server calls this on a timer);
+    returns what was removed, or None when it was not due. The last run is a checkpoint, so a
+    restart does not run it again early."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    last = ws.get_checkpoint(*_CHECKPOINT)
+    if last is not None and now - datetime.fromisoformat(last) < every:
+        return None
+    removed = apply(ws, now)
+    ws.set_checkpoint(*_CHECKPOINT, now.isoformat())
     return removed
