@@ -40,10 +40,9 @@ def check_query(ws: Workspace, rule: Rule) -> None:
     except KqlError as e:
         d = e.diagnostics[0]
         line, col = d.line_col(rule.query)
-        hint = f" (hint: {d.hint})" if d.hint else ""
         raise RuleError(
-            f"rule '{rule.name}': query:{line}:{col}: {d.code}: {d.message}{hint}\n"
-            + d.render(rule.query)
+            f"rule '{rule.name}': query:{line}:{col}: {d.code}: {d.message}\n"
+            + d.render(rule.query)  # the source line, a caret under the span, and the hint
         ) from None
     columns = dict(compiled[0].columns)
     _check_columns(rule, columns)
