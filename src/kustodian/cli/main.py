@@ -54,6 +54,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kustodian.cli.storage_cmds",
     "kustodian.cli.server_cmds",
     "kustodian.cli.action_cmds",
+    "kustodian.cli.alert_cmds",
 )
 
 

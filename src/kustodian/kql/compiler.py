@@ -53,7 +53,7 @@ def compile_all(
     catalog: Catalog | None = None,
     dialect: str = "duckdb",
     now: datetime | int | None = None,
-    timespan: tuple[datetime, datetime] | timedelta | None = None,
+    timespan: tuple[datetime | int, datetime | int] | timedelta | None = None,
     parameters: dict[str, Any] | None = None,
     pretty: bool = False,
     run_sql: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]] | None = None,
@@ -137,12 +137,15 @@ def _inline_now(tree: Any, now_ns: int) -> Any:
 
 
 def _time_range(
-    timespan: tuple[datetime, datetime] | timedelta | None, now_ns: int
+    timespan: tuple[datetime | int, datetime | int] | timedelta | None, now_ns: int
 ) -> tuple[int, int] | None:
     if timespan is None:
         return None
     if isinstance(timespan, timedelta):
         span_ns = int(timespan.total_seconds() * 1_000_000_000)
         return (now_ns - span_ns, now_ns)
-    start, end = timespan
-    return (to_ns(start), to_ns(end))
+    start, end = timespan  # both ends included; ints are nanoseconds since the epoch
+    return (
+        start if isinstance(start, int) else to_ns(start),
+        end if isinstance(end, int) else to_ns(end),
+    )

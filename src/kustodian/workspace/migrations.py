@@ -50,6 +50,15 @@ _INTERNAL = (
         message VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS _kustodian.endpoint_pauses (endpoint VARCHAR PRIMARY KEY,
         paused_until TIMESTAMPTZ, reason VARCHAR)""",
+    # Alert rules (kustodian.alerts): the rule in our YAML form as JSON, and evaluation state.
+    """CREATE TABLE IF NOT EXISTS _kustodian.rules (name VARCHAR PRIMARY KEY, body VARCHAR,
+        enabled BOOLEAN, created TIMESTAMPTZ, updated TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS _kustodian.rule_state (rule VARCHAR PRIMARY KEY,
+        last_tick TIMESTAMP, suppressed_until TIMESTAMP)""",
+    # One row per rule and dimension combination that has fired: the open (stateful) alert,
+    # the healthy evaluations since, and until when its actions are muted.
+    """CREATE TABLE IF NOT EXISTS _kustodian.alert_series (rule VARCHAR, dim_key VARCHAR,
+        open_alert VARCHAR, healthy INTEGER, muted_until TIMESTAMP, PRIMARY KEY (rule, dim_key))""",
 )
 
 

@@ -30,8 +30,12 @@ class TableRetention:
 
 
 def retention_of(ws: Workspace, table: str) -> tuple[int, bool]:
+    from kustodian.workspace.tables import DEFAULT_TABLE_RETENTION
+
     days = ws.config.table_retention.get(table)
-    return (ws.config.retention_days, True) if days is None else (days, False)
+    if days is None:
+        return DEFAULT_TABLE_RETENTION.get(table, ws.config.retention_days), True
+    return days, False
 
 
 def show(ws: Workspace) -> list[TableRetention]:

@@ -82,7 +82,54 @@ ACTION_DELIVERIES = TableSchema(
     ),
 )
 
-SYSTEM_TABLES: tuple[TableSchema, ...] = (INGESTION_ERRORS, LA_QUERY_LOGS, ACTION_DELIVERIES)
+# Alert instances (kustodian.alerts, docs/alert-rules.md): one row per alert, updated as its
+# monitor condition and user state change; History lists every change.
+ALERTS = TableSchema(
+    "Alerts",
+    (
+        ("TimeGenerated", KType.DATETIME),
+        ("AlertId", KType.STRING),
+        ("AlertRule", KType.STRING),
+        ("AlertTitle", KType.STRING),
+        ("Description", KType.STRING),
+        ("Severity", KType.STRING),
+        ("MonitorCondition", KType.STRING),
+        ("UserState", KType.STRING),
+        ("Stateful", KType.BOOL),
+        ("FiredTime", KType.DATETIME),
+        ("ResolvedTime", KType.DATETIME),
+        ("LastModifiedTime", KType.DATETIME),
+        ("EvaluationTime", KType.DATETIME),
+        ("WindowStart", KType.DATETIME),
+        ("WindowEnd", KType.DATETIME),
+        ("Dimensions", KType.DYNAMIC),
+        ("MetricValue", KType.REAL),
+        ("Threshold", KType.REAL),
+        ("Operator", KType.STRING),
+        ("TimeAggregation", KType.STRING),
+        ("MetricMeasureColumn", KType.STRING),
+        ("Query", KType.STRING),
+        ("ActionGroups", KType.DYNAMIC),
+        ("ActionsSuppressed", KType.BOOL),
+        ("CustomProperties", KType.DYNAMIC),
+        ("ExtendedProperties", KType.DYNAMIC),
+        ("History", KType.DYNAMIC),
+        ("TenantId", KType.STRING),
+        ("Type", KType.STRING),
+    ),
+)
+
+
+# Tables whose retention does not follow the workspace default (a per-table setting still wins):
+# Azure keeps alert instances 30 days.
+DEFAULT_TABLE_RETENTION: dict[str, int] = {"Alerts": 30}
+
+SYSTEM_TABLES: tuple[TableSchema, ...] = (
+    INGESTION_ERRORS,
+    LA_QUERY_LOGS,
+    ACTION_DELIVERIES,
+    ALERTS,
+)
 
 # The columns that identify one event, per table: ingesting it again is a duplicate. Tables not
 # listed (and rows whose key columns are empty) are keyed by their whole content.

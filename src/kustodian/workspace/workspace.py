@@ -174,7 +174,7 @@ class Workspace:
         kql: str,
         *,
         now: datetime | int | None = None,
-        timespan: timedelta | tuple[datetime, datetime] | None = None,
+        timespan: timedelta | tuple[datetime | int, datetime | int] | None = None,
         max_rows: int | None = None,
         timeout: float | None = None,
     ) -> QueryResult:
