@@ -14,8 +14,9 @@ from kustodian.kql import KqlError, compile
 from .casefile import load_cases
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
-# golden cases whose Spark SQL generates (of 412 that run on DuckDB without bag_unpack)
-FLOOR = 263
+# golden cases whose Spark SQL generates (of 412 that run on DuckDB without bag_unpack; 263
+# before the ip family and the URL, path, CSV and base64 string templates)
+FLOOR = 300
 
 
 def parses_as_spark(sql: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlglot import exp
 
 from kustodian.kql import diagnostics as D
+from kustodian.kql.functions import spark as SP
 from kustodian.kql.functions.base import Arg, Ctx, Family, FunctionSpec, Template, to_string
 from kustodian.kql.sqlnodes import fn as sql_fn
 from kustodian.kql.sqlnodes import lit
@@ -569,3 +570,353 @@ _spec("has_ipv4", 2, 2, _B, _has_ipv4(True, False))
 _spec("has_ipv4_prefix", 2, 2, _B, _has_ipv4(False, False))
 _spec("has_any_ipv4", 2, None, _B, _has_ipv4(True, True))
 _spec("has_any_ipv4_prefix", 2, None, _B, _has_ipv4(False, True))
+
+
+# ------------------------------------------------------------------ Spark translations
+# The same structs and algorithms in Spark SQL: `named_struct`, 0-based `arr[i]`, `transform`,
+# `aggregate`; regexes are Java's, written without backslashes (Spark literals unescape them).
+# Lambda variables carry a suffix where parsers nest, so that no inner lambda hides an outer one.
+
+SPARK = FAMILY.spark
+_V4_RE_S = "^([0-9]{1,3})[.]([0-9]{1,3})[.]([0-9]{1,3})[.]([0-9]{1,3})(/([0-9]{1,2}))?$"
+_V6_RE_S = "^([0-9A-Fa-f:.]+)(/([0-9]{1,3}))?$"
+_V6_TAIL_RE_S = "^(.*:)([0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3})$"
+
+
+def _slet(value: str, name: str, body: str) -> str:
+    return SP.let(value, name, body)
+
+
+def _sbind(args: list[str], body: Callable[[list[str]], str]) -> str:
+    fields = ", ".join(f"'a{i}', {a}" for i, a in enumerate(args))
+    return _slet(
+        f"named_struct({fields})", "__ip_t", body([f"__ip_t.a{i}" for i in range(len(args))])
+    )
+
+
+def _smask4(ip: str, length: str) -> str:
+    return f"({ip} - {ip} % shiftleft(CAST(1 AS BIGINT), 32 - ({length})))"
+
+
+def _sv4(text: str, tag: str = "") -> str:
+    """The parsed IPv4 struct {ip BIGINT, len INT} of `text`, or NULL."""
+    m, v = f"__ip_m{tag}", f"__ip_v{tag}"
+    octets = [f"CAST({m}.o{i} AS BIGINT)" for i in range(4)]
+    ok = " AND ".join(f"{o} <= 255" for o in octets)
+    ip = f"({octets[0]} * 16777216 + {octets[1]} * 65536 + {octets[2]} * 256 + {octets[3]})"
+    length = f"CASE WHEN {m}.p = '' THEN 32 ELSE CAST({m}.p AS INT) END"
+    parsed = _slet(
+        f"named_struct('ip', {ip}, 'len', {length})",
+        v,
+        f"CASE WHEN {v}.len <= 32 THEN named_struct('ip', {_smask4(f'{v}.ip', f'{v}.len')}, "
+        f"'len', {v}.len) END",
+    )
+    groups = [f"'o{i}', regexp_extract(__ip_x{tag}, '{_V4_RE_S}', {i + 1})" for i in range(4)]
+    fields = ", ".join([*groups, f"'p', regexp_extract(__ip_x{tag}, '{_V4_RE_S}', 6)"])
+    body = f"CASE WHEN {m}.o0 <> '' AND {ok} THEN {parsed} END"
+    return _slet(text, f"__ip_x{tag}", _slet(f"named_struct({fields})", m, body))
+
+
+def _sv4_text(ip: str) -> str:
+    parts = [f"CAST(shiftright({ip}, {s}) % 256 AS STRING)" for s in (24, 16, 8, 0)]
+    return "concat(" + ", '.', ".join(parts) + ")"
+
+
+def _sv6_groups(hexpart: str) -> str:
+    """The 8 groups (array<int>) of hex text with at most one `::`, or NULL."""
+    side = "CASE WHEN {0} = '' THEN CAST(array() AS array<string>) ELSE split({0}, ':') END"
+    left, right = side.format("__ip_s[0]"), side.format("__ip_s[1]")
+    filled = _slet(
+        f"named_struct('l', {left}, 'r', {right})",
+        "__ip_lr",
+        "CASE WHEN size(__ip_lr.l) + size(__ip_lr.r) <= 7 THEN concat(__ip_lr.l, "
+        "array_repeat('0', 8 - size(__ip_lr.l) - size(__ip_lr.r)), __ip_lr.r) END",
+    )
+    texts = (
+        f"CASE WHEN size(__ip_s) = 1 THEN split(__ip_s[0], ':') "
+        f"WHEN size(__ip_s) = 2 THEN {filled} END"
+    )
+    groups = (
+        "CASE WHEN size(__ip_gs) = 8 AND forall(__ip_gs, __ip_h -> __ip_h RLIKE "
+        "'^[0-9A-Fa-f]{1,4}$') THEN transform(__ip_gs, __ip_h -> CAST(conv(__ip_h, 16, 10) AS INT)) "
+        "END"
+    )
+    return _slet(_slet(f"split({hexpart}, '::')", "__ip_s", texts), "__ip_gs", groups)
+
+
+def _smask6(groups: str, length: str) -> str:
+    bits = f"greatest(least(({length}) - 16 * __ip_i, 16), 0)"
+    return f"transform({groups}, (__ip_y, __ip_i) -> __ip_y - __ip_y % shiftleft(1, 16 - {bits}))"
+
+
+def _sv6_struct(groups: str, length: str) -> str:
+    return _slet(
+        f"named_struct('g', {groups}, 'len', {length})",
+        "__ip_w",
+        "CASE WHEN __ip_w.g IS NOT NULL AND __ip_w.len <= 128 "
+        f"THEN named_struct('g', {_smask6('__ip_w.g', '__ip_w.len')}, 'len', __ip_w.len) END",
+    )
+
+
+def _sv6(text: str) -> str:
+    """The parsed IPv6 struct {g array<int>, len INT} of `text` (IPv6 or IPv4), or NULL."""
+    m = "__ip_m6"
+    from_v4 = _sv6_struct(
+        "array(0, 0, 0, 0, 0, 65535, CAST(shiftright(__ip_q.ip, 16) AS INT), "
+        "CAST(__ip_q.ip % 65536 AS INT))",
+        "__ip_q.len + 96",
+    )
+    v4 = _slet(_sv4(f"{m}.x", "4"), "__ip_q", f"CASE WHEN __ip_q IS NOT NULL THEN {from_v4} END")
+    tail = (
+        f"named_struct('h', regexp_extract({m}.a, '{_V6_TAIL_RE_S}', 1), "
+        f"'t', regexp_extract({m}.a, '{_V6_TAIL_RE_S}', 2))"
+    )
+    tail_groups = "format_string('%x:%x', shiftright(__ip_q.ip, 16), __ip_q.ip % 65536)"
+    hexpart = (
+        f"CASE WHEN __ip_n.t = '' THEN {m}.a ELSE "
+        + _slet(
+            _sv4("__ip_n.t", "t"),
+            "__ip_q",
+            f"CASE WHEN __ip_q IS NOT NULL THEN concat(__ip_n.h, {tail_groups}) END",
+        )
+        + " END"
+    )
+    mapped = _sv6_struct(
+        "array(0, 0, 0, 0, 0, 65535, __ip_g[6], __ip_g[7])",
+        f"CASE WHEN {m}.p = '' THEN 128 WHEN CAST({m}.p AS INT) <= 32 "
+        f"THEN 96 + CAST({m}.p AS INT) END",
+    )
+    plain = _sv6_struct("__ip_g", f"CASE WHEN {m}.p = '' THEN 128 ELSE CAST({m}.p AS INT) END")
+    body = (
+        "CASE WHEN __ip_g IS NULL THEN NULL WHEN __ip_n.t <> '' AND slice(__ip_g, 1, 5) = "
+        f"array(0, 0, 0, 0, 0) AND __ip_g[5] IN (0, 65535) THEN {mapped} ELSE {plain} END"
+    )
+    hexed = _slet(tail, "__ip_n", _slet(_sv6_groups(hexpart), "__ip_g", body))
+    fields = (
+        f"'x', __ip_x6, 'a', regexp_extract(__ip_x6, '{_V6_RE_S}', 1), "
+        f"'p', regexp_extract(__ip_x6, '{_V6_RE_S}', 3)"
+    )
+    return _slet(
+        text,
+        "__ip_x6",
+        _slet(
+            f"named_struct({fields})",
+            m,
+            f"CASE WHEN {m}.a = '' THEN NULL WHEN NOT contains({m}.a, ':') THEN {v4} "
+            f"ELSE {hexed} END",
+        ),
+    )
+
+
+def _sv6_text(groups: str) -> str:
+    return f"array_join(transform({groups}, __ip_z -> format_string('%04x', __ip_z)), ':')"
+
+
+SPARK(_OP + "ipv4_parse", lambda a: f"{_sv4(a[0])}.ip")
+SPARK(_OP + "ipv4_suffix", lambda a: f"{_sv4(a[0])}.len")
+SPARK(
+    _OP + "ipv4_parse_mask",
+    lambda a: _sbind(
+        a,
+        lambda t: _slet(
+            _sv4(t[0]),
+            "__ip_p",
+            f"CASE WHEN {_in_prefix(t[1], 0, 32)} "
+            f"THEN {_smask4('__ip_p.ip', f'least(__ip_p.len, {t[1]})')} END",
+        ),
+    ),
+)
+SPARK(
+    _OP + "ipv4_from_long",
+    "CASE WHEN {0} BETWEEN 0 AND 4294967295 "
+    "THEN named_struct('ip', CAST({0} AS BIGINT), 'len', 32) END",
+)
+SPARK(_OP + "ipv4_struct", lambda a: _sv4(a[0]))
+
+
+def _sformat4(with_mask: bool) -> Callable[[list[str]], str]:
+    def render(a: list[str]) -> str:
+        def body(t: list[str]) -> str:
+            length = f"least(__ip_p.len, {t[1]})" if len(t) > 1 else "__ip_p.len"
+            ok = "__ip_p IS NOT NULL" + (f" AND {_in_prefix(t[1], 0, 32)}" if len(t) > 1 else "")
+            suffix = ", '/', CAST(__ip_r.len AS STRING)" if with_mask else ""
+            masked = _slet(
+                f"named_struct('ip', {_smask4('__ip_p.ip', length)}, 'len', {length})",
+                "__ip_r",
+                f"concat({_sv4_text('__ip_r.ip')}{suffix})",
+            )
+            return _slet(t[0], "__ip_p", f"CASE WHEN {ok} THEN {masked} ELSE '' END")
+
+        return _sbind(a, body)
+
+    return render
+
+
+SPARK(_OP + "ipv4_format", _sformat4(False))
+SPARK(_OP + "ipv4_format_mask", _sformat4(True))
+
+
+def _scompare4(a: list[str]) -> str:
+    def body(t: list[str]) -> str:
+        length = "least(__ip_p.a.len, __ip_p.b.len" + (f", {t[2]})" if len(t) > 2 else ")")
+        ok = f" AND {_in_prefix(t[2], 0, 32)}" if len(t) > 2 else ""
+        diff = f"{_smask4('__ip_p.a.ip', length)} - {_smask4('__ip_p.b.ip', length)}"
+        cmp = f"CAST(sign({diff}) AS BIGINT)"
+        parsed = f"named_struct('a', {_sv4(t[0], 'a')}, 'b', {_sv4(t[1], 'b')})"
+        return _slet(
+            parsed,
+            "__ip_p",
+            f"CASE WHEN __ip_p.a IS NOT NULL AND __ip_p.b IS NOT NULL{ok} THEN {cmp} END",
+        )
+
+    return _sbind(a, body)
+
+
+SPARK(_OP + "ipv4_compare", _scompare4)
+SPARK(
+    _OP + "ipv4_in_range",
+    lambda a: _slet(
+        f"named_struct('a', {_sv4(a[0], 'a')}, 'r', {_sv4(a[1], 'r')})",
+        "__ip_p",
+        "CASE WHEN __ip_p.a IS NOT NULL AND __ip_p.r IS NOT NULL THEN "
+        f"{_smask4('__ip_p.a.ip', '__ip_p.r.len')} = __ip_p.r.ip END",
+    ),
+)
+
+
+def _sin_const_ranges(a: list[str]) -> str:
+    conds = [f"{_smask4('__ip_p.ip', a[i + 1])} = {a[i]}" for i in range(1, len(a) - 1, 2)] or [
+        "false"
+    ]
+    return _slet(
+        _sv4(a[0]), "__ip_p", f"CASE WHEN __ip_p IS NOT NULL THEN ({' OR '.join(conds)}) END"
+    )
+
+
+def _sin_ranges(a: list[str]) -> str:
+    hit = f"coalesce({_smask4('__ip_p.ip', '__ip_r.len')} = __ip_r.ip, false)"
+    ranges = f"transform({a[1]}, __ip_rx -> {_sv4('__ip_rx', 'r')})"
+    any_hit = f"coalesce(exists({ranges}, __ip_r -> {hit}), false)"
+    return _slet(_sv4(a[0]), "__ip_p", f"CASE WHEN __ip_p IS NOT NULL THEN {any_hit} END")
+
+
+SPARK(_OP + "ipv4_in_const_ranges", _sin_const_ranges)
+SPARK(_OP + "ipv4_in_ranges", _sin_ranges)
+SPARK(
+    _OP + "json_text_list",
+    lambda a: f"transform({SP.elements(a[0], '__ip_je')}, __ip_j -> {SP.text('__ip_j')})",
+)
+SPARK(_OP + "text_list", "array({args})")
+
+
+def _sprivate(a: list[str]) -> str:
+    conds = [
+        f"(__ip_p.len >= {n} AND {_smask4('__ip_p.ip', str(n))} = {int(ipaddress.IPv4Address(ip))})"
+        for ip, n in _PRIVATE
+    ]
+    return _slet(
+        _sv4(a[0]), "__ip_p", f"CASE WHEN __ip_p IS NOT NULL THEN ({' OR '.join(conds)}) END"
+    )
+
+
+SPARK(_OP + "ipv4_is_private", _sprivate)
+
+
+def _srange_to_cidr(a: list[str]) -> str:
+    size = (
+        "least(CASE WHEN __ip_s.cur = 0 THEN 32 ELSE bit_count(__ip_s.cur ^ (__ip_s.cur - 1)) - 1 "
+        "END, CAST(floor(log2(__ip_e.ip - __ip_s.cur + 1)) AS INT))"
+    )
+    block = f"concat({_sv4_text('__ip_s.cur')}, '/', CAST(32 - __ip_k AS STRING))"
+    grow = (
+        "named_struct('cur', __ip_s.cur + shiftleft(CAST(1 AS BIGINT), __ip_k), "
+        f"'out', concat(__ip_s.out, array({block})))"
+    )
+    step = f"CASE WHEN __ip_s.cur > __ip_e.ip THEN __ip_s ELSE {_slet(size, '__ip_k', grow)} END"
+    start = "named_struct('cur', __ip_b.ip, 'out', CAST(array() AS array<string>))"
+    blocks = (
+        f"aggregate(sequence(0, 63), {start}, (__ip_s, __ip_i) -> {step}, __ip_s -> __ip_s.out)"
+    )
+    body = _slet(
+        _sv4(a[1], "e"),
+        "__ip_e",
+        f"CASE WHEN __ip_e IS NULL OR __ip_b.ip > __ip_e.ip THEN NULL ELSE to_json({blocks}) END",
+    )
+    return _slet(_sv4(a[0], "b"), "__ip_b", f"CASE WHEN __ip_b IS NULL THEN NULL ELSE {body} END")
+
+
+SPARK(_OP + "ipv4_range_to_cidr", _srange_to_cidr)
+SPARK(
+    _OP + "ipv6_parse",
+    lambda a: _slet(
+        _sv6(a[0]), "__ip_p", f"CASE WHEN __ip_p IS NULL THEN '' ELSE {_sv6_text('__ip_p.g')} END"
+    ),
+)
+
+
+def _sparse6_mask(a: list[str]) -> str:
+    def body(t: list[str]) -> str:
+        masked = _slet(
+            _smask6("__ip_p.g", f"least(__ip_p.len, {t[1]})"), "__ip_mg", _sv6_text("__ip_mg")
+        )
+        ok = f"__ip_p IS NOT NULL AND {_in_prefix(t[1], 0, 128)}"
+        return _slet(_sv6(t[0]), "__ip_p", f"CASE WHEN {ok} THEN {masked} ELSE '' END")
+
+    return _sbind(a, body)
+
+
+SPARK(_OP + "ipv6_parse_mask", _sparse6_mask)
+
+
+def _scompare6(a: list[str]) -> str:
+    def body(t: list[str]) -> str:
+        length = "least(__ip_p.a.len, __ip_p.b.len" + (f", {t[2]})" if len(t) > 2 else ")")
+        ok = f" AND {_in_prefix(t[2], 0, 128)}" if len(t) > 2 else ""
+        masked = (
+            f"named_struct('a', {_smask6('__ip_p.a.g', length)}, "
+            f"'b', {_smask6('__ip_p.b.g', length)})"
+        )
+        cmp = _slet(
+            masked,
+            "__ip_c",
+            "CAST(CASE WHEN __ip_c.a < __ip_c.b THEN -1 WHEN __ip_c.a > __ip_c.b THEN 1 ELSE 0 END "
+            "AS BIGINT)",
+        )
+        parsed = f"named_struct('a', {_sv6(t[0])}, 'b', {_sv6(t[1])})"
+        return _slet(
+            parsed,
+            "__ip_p",
+            f"CASE WHEN __ip_p.a IS NOT NULL AND __ip_p.b IS NOT NULL{ok} THEN {cmp} END",
+        )
+
+    return _sbind(a, body)
+
+
+SPARK(_OP + "ipv6_compare", _scompare6)
+
+
+def _sin_ranges6(a: list[str]) -> str:
+    hit = f"coalesce({_smask6('__ip_p.g', '__ip_r.len')} = __ip_r.g, false)"
+    ranges = f"transform({a[1]}, __ip_rx -> {_sv6('__ip_rx')})"
+    any_hit = f"coalesce(exists({ranges}, __ip_r -> {hit}), false)"
+    return _slet(_sv6(a[0]), "__ip_p", f"CASE WHEN __ip_p IS NOT NULL THEN {any_hit} END")
+
+
+SPARK(_OP + "ipv6_in_ranges", _sin_ranges6)
+
+
+def _shas_texts(a: list[str]) -> str:
+    octets = "filter(split(__ip_h, '[.]'), __ip_o -> __ip_o <> '')"
+    prefix_re = _PREFIX_RE.pattern.replace("\\d", "[0-9]").replace("\\.", "[.]")
+    pattern = (
+        f"CASE WHEN __ip_h RLIKE '^({prefix_re})$' "
+        f"AND forall({octets}, __ip_o -> CAST(__ip_o AS INT) <= 255) "
+        + (f"AND size({octets}) = 4 " if a[2] == "TRUE" else "")
+        + f"THEN concat(replace(__ip_h, '.', '[.]'), array_join(array_repeat('{_OCTET}', "
+        f"4 - size({octets})), '[.]')) END"
+    )
+    hit = f"coalesce({a[0]} RLIKE concat('{_DELIM_LEFT}(', {pattern}, '){_DELIM_RIGHT}'), false)"
+    return f"coalesce(exists({a[1]}, __ip_h -> {hit}), false)"
+
+
+SPARK(_OP + "has_ipv4_texts", _shas_texts)

@@ -1457,7 +1457,7 @@ SPARK(
 SPARK(
     "str_base64_decode",
     lambda a: SP.let(
-        f"try_to_binary({a[0]}, 'base64')",
+        f"{_sp_from_base64(a[0])}",
         "__kql_b",
         # text that is not UTF-8 decodes to "" (a round trip tells)
         "CASE WHEN encode(decode(__kql_b, 'UTF-8'), 'UTF-8') = __kql_b "
@@ -1488,4 +1488,267 @@ SPARK(
 )
 FAMILY.no_translation(
     "str_url_decode", "spark", "Spark's url_decode fails the query on malformed escapes"
+)
+
+
+# .NET's Convert.FromBase64String wants the padding; Spark's decoder would take text without it
+_SP_BASE64 = "'^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$'"
+
+
+def _sp_from_base64(s: str) -> str:
+    return f"CASE WHEN {s} RLIKE {_SP_BASE64} THEN try_to_binary({s}, 'base64') END"
+
+
+def _sp_jlong(v: str) -> str:
+    """A JSON text's integer value (a number or a string of one), else NULL."""
+    return f"CAST({SP.text(v)} AS BIGINT)"
+
+
+def _sp_replace_strings(a: list[str]) -> str:
+    """As the DuckDB template: each lookup splits the segments not yet claimed."""
+    look = SP.text("__kql_lr.l")
+    rewrite = f"CASE WHEN startswith(__kql_lr.r, '\"') THEN {SP.text('__kql_lr.r')} ELSE {look} END"
+    piece = (
+        "CASE WHEN __kql_j % 2 = 0 THEN named_struct('s', __kql_parts[div(__kql_j, 2)], "
+        f"'r', false) ELSE named_struct('s', {rewrite}, 'r', true) END"
+    )
+    split = SP.let(
+        f"split(__kql_seg.s, {_sp_quote_regex(look)}, -1)",
+        "__kql_parts",
+        f"transform({SP.indexes('2 * size(__kql_parts) - 1', '__kql_ri')}, __kql_j -> {piece})",
+    )
+    step = (
+        f"CASE WHEN NOT COALESCE(startswith(__kql_lr.l, '\"'), false) OR {look} = '' "
+        "THEN __kql_acc ELSE flatten(transform(__kql_acc, __kql_seg -> "
+        f"CASE WHEN __kql_seg.r THEN array(__kql_seg) ELSE {split} END)) END"
+    )
+    lookups, rewrites = SP.elements(a[1], "__kql_e1"), SP.elements(a[2], "__kql_e2")
+    pairs = (
+        f"transform({lookups}, (__kql_l, __kql_i) -> named_struct('l', __kql_l, "
+        f"'r', COALESCE(element_at({rewrites}, __kql_i + 1), 'null')))"
+    )
+    start = f"array(named_struct('s', {a[0]}, 'r', false))"
+    segments = f"aggregate({pairs}, {start}, (__kql_acc, __kql_lr) -> {step})"
+    text = f"array_join(transform({segments}, __kql_g -> __kql_g.s), '')"
+    return f"COALESCE({text}, {a[0]})"
+
+
+def _sp_indexof_regex(a: list[str]) -> str:
+    s, regex, prefixed, start, length, k = a[0], a[1], a[2], a[3], a[4], int(a[5])
+    regex, prefixed = _sp_regex(regex), _sp_regex(prefixed)
+    if k == 1:
+        window = _sp_window(s, "__kql_st", length)
+        hit = f"__kql_st + length(regexp_extract(__kql_w, {prefixed}, 1))"
+        search = SP.let(
+            window, "__kql_w", f"CASE WHEN __kql_w RLIKE {regex} THEN {hit} ELSE -1 END"
+        )
+    else:
+        window = _sp_window(s, "__kql_acc.n", length)
+        found = (
+            "named_struct('p', __kql_acc.n + length(__kql_x.pre), 'n', __kql_acc.n + "
+            "length(__kql_x.pre) + greatest(length(__kql_x.hit), 1))"
+        )
+        matched = SP.let(
+            f"named_struct('pre', regexp_extract(__kql_w, {prefixed}, 1), "
+            f"'hit', regexp_extract(__kql_w, {prefixed}, 2))",
+            "__kql_x",
+            found,
+        )
+        step = SP.let(
+            window,
+            "__kql_w",
+            f"CASE WHEN __kql_w RLIKE {regex} THEN {matched} "
+            "ELSE named_struct('p', CAST(-2 AS BIGINT), 'n', CAST(0 AS BIGINT)) END",
+        )
+        fold = (
+            f"aggregate(array_repeat(0, {k}), named_struct('p', CAST(-1 AS BIGINT), "
+            "'n', CAST(__kql_st AS BIGINT)), (__kql_acc, __kql_i) -> "
+            f"CASE WHEN __kql_acc.p = -2 THEN __kql_acc ELSE {step} END)"
+        )
+        search = f"COALESCE(NULLIF(({fold}).p, -2), -1)"
+    body = (
+        f"CASE WHEN __kql_st IS NULL OR {length} IS NULL OR __kql_st < 0 OR {length} < -1 "
+        f"THEN NULL WHEN __kql_st > length({s}) THEN -1 ELSE {search} END"
+    )
+    return f"CAST({SP.let(f'CAST({start} AS BIGINT)', '__kql_st', body)} AS BIGINT)"
+
+
+def _sp_url_encode(space: str) -> Callable[[list[str]], str]:
+    def sql(a: list[str]) -> str:
+        byte = "regexp_replace(lower(hex(encode(__kql_c, 'UTF-8'))), '(..)', '%$1')"
+        char = (
+            "CASE WHEN __kql_c RLIKE '^[A-Za-z0-9_.!*()-]$' THEN __kql_c "
+            f"WHEN __kql_c = ' ' THEN '{space}' ELSE {byte} END"
+        )
+        chars = f"filter(split({a[0]}, ''), __kql_c -> __kql_c <> '')"
+        return f"array_join(transform({chars}, __kql_c -> {char}), '')"
+
+    return sql
+
+
+def _sp_guid_bytes(h: str, fields: int = 3) -> str:
+    pairs = [7, 5, 3, 1, 11, 9, 15, 13][: (4, 6, 8)[fields - 1]]
+    rest = 1 + 2 * len(pairs)
+    return (
+        "concat("
+        + ", ".join([f"substr({h}, {p}, 2)" for p in pairs] + [f"substr({h}, {rest})"])
+        + ")"
+    )
+
+
+def _sp_query_object(q: str) -> str:
+    pairs = (
+        f"transform(filter(split({q}, '&'), __kql_q -> contains(__kql_q, '=')), "
+        "__kql_q -> named_struct('key', split_part(__kql_q, '=', 1), "
+        "'value', substr(__kql_q, instr(__kql_q, '=') + 1)))"
+    )
+    last = (
+        "filter(__kql_kv, (__kql_p, __kql_i) -> NOT array_contains(transform(slice(__kql_kv, "
+        "__kql_i + 2, size(__kql_kv)), __kql_o -> __kql_o.key), __kql_p.key))"
+    )
+    members = f"transform({last}, __kql_p -> named_struct('key', __kql_p.key, 'value', {SP.quote('__kql_p.value')}))"
+    return SP.let(pairs, "__kql_kv", SP.obj(members))
+
+
+def _sp_parse_url(a: list[str]) -> str:
+    u = "__kql_u"
+    fields = ", ".join(
+        f"'{n}', regexp_extract({u}0, {a[1]}, {i + 1})" for i, n in enumerate(_URL_PARTS)
+    )
+    obj = SP.object_of(
+        [
+            "'Scheme'", SP.quote(f"{u}.scheme"),
+            "'Host'", SP.quote(f"concat({u}.host, {u}.host2)"),
+            "'Port'", SP.quote(f"{u}.port"),
+            "'Path'", SP.quote(f"{u}.path"),
+            "'Username'", SP.quote(f"{u}.user"),
+            "'Password'", SP.quote(f"{u}.password"),
+            "'Query Parameters'", _sp_query_object(f"{u}.query"),
+            "'Fragment'", SP.quote(f"{u}.fragment"),
+        ]
+    )  # fmt: skip
+    return SP.let(a[0], f"{u}0", SP.let(f"named_struct({fields})", u, obj))
+
+
+def _sp_parse_path(a: list[str]) -> str:
+    obj = SP.object_of(
+        [
+            "'Scheme'", SP.quote("__kql_s"),
+            "'RootPath'", SP.quote("regexp_extract(__kql_r, '^([A-Za-z]:)', 1)"),
+            "'DirectoryPath'", SP.quote("__kql_d"),
+            "'DirectoryName'", SP.quote("regexp_extract(__kql_d, '([^\\\\\\\\/]*)$', 1)"),
+            "'Filename'", SP.quote("split_part(__kql_n, ':', 1)"),
+            "'Extension'", SP.quote("regexp_extract(split_part(__kql_n, ':', 1), '[.]([^.]*)$', 1)"),
+            "'AlternateDataStreamName'", SP.quote("regexp_extract(__kql_n, ':(.*)$', 1)"),
+        ]
+    )  # fmt: skip
+    parts = SP.let(
+        "regexp_extract(__kql_r, '^(.*)[\\\\\\\\/]', 1)",
+        "__kql_d",
+        SP.let("regexp_extract(__kql_r, '([^\\\\\\\\/]*)$', 1)", "__kql_n", obj),
+    )
+    rest = "CASE WHEN __kql_s = '' THEN __kql_p ELSE substr(__kql_p, length(__kql_s) + 4) END"
+    scheme = "regexp_extract(__kql_p, '^([A-Za-z][A-Za-z0-9+.-]+)://', 1)"
+    body = SP.let(scheme, "__kql_s", SP.let(rest, "__kql_r", parts))
+    return SP.let(a[0], "__kql_p", body)
+
+
+SPARK("str_replace_strings", _sp_replace_strings)
+SPARK("str_indexof_regex", _sp_indexof_regex)
+SPARK("str_url_encode", _sp_url_encode("+"))
+SPARK("str_url_encode_component", _sp_url_encode("%20"))
+SPARK(
+    "str_base64_to_array",
+    lambda a: SP.let(
+        f"hex({_sp_from_base64(a[0])})",
+        "__kql_h",
+        f"to_json(transform({SP.indexes('div(length(__kql_h), 2)')}, __kql_i -> "
+        "CAST(conv(substr(__kql_h, 2 * __kql_i + 1, 2), 16, 10) AS BIGINT)))",
+    ),
+)
+SPARK(
+    "str_base64_from_array",
+    lambda a: (
+        "COALESCE("
+        + SP.let(
+            f"transform({SP.elements(a[0])}, __kql_x -> {_sp_jlong('__kql_x')})",
+            "__kql_b",
+            "CASE WHEN forall(__kql_b, __kql_v -> __kql_v BETWEEN 0 AND 255) "
+            "THEN base64(unhex(array_join(transform(__kql_b, "
+            "__kql_v -> lpad(hex(__kql_v), 2, '0')), ''))) END",
+        )
+        + ", '')"
+    ),
+)
+SPARK(
+    "str_base64_from_guid",
+    lambda a: (
+        "COALESCE("
+        + SP.let(
+            f"replace({a[0]}, '-', '')",
+            "__kql_h",
+            f"base64(unhex({_sp_guid_bytes('__kql_h')}))",
+        )
+        + ", '')"
+    ),
+)
+SPARK(
+    "str_base64_to_guid",
+    lambda a: SP.let(
+        f"lower(hex({_sp_from_base64(a[0])}))",
+        "__kql_h",
+        "CASE WHEN length(__kql_h) = 32 THEN "
+        + SP.let(
+            _sp_guid_bytes("__kql_h", 2),
+            "__kql_g",
+            "concat_ws('-', substr(__kql_g, 1, 8), substr(__kql_g, 9, 4), "
+            "substr(__kql_g, 13, 4), substr(__kql_g, 17, 4), substr(__kql_g, 21, 12))",
+        )
+        + " END",
+    ),
+)
+SPARK(
+    "str_from_codepoints",
+    lambda a: (
+        "COALESCE("
+        + SP.let(
+            "flatten(array(" + ", ".join(a) + "))",
+            "__kql_l",
+            "CASE WHEN forall(__kql_l, __kql_c -> "
+            "__kql_c BETWEEN 0 AND 1114111 AND NOT __kql_c BETWEEN 55296 AND 57343) "
+            "THEN array_join(transform(__kql_l, "
+            "__kql_c -> format_string('%c', CAST(__kql_c AS INT))), '') END",
+        )
+        + ", '')"
+    ),
+)
+SPARK(
+    "str_json_longs",
+    lambda a: (
+        f"CASE WHEN startswith({a[0]}, '[') THEN transform({SP.elements(a[0])}, "
+        f"__kql_x -> {_sp_jlong('__kql_x')}) ELSE array({_sp_jlong(a[0])}) END"
+    ),
+)
+SPARK("str_long_list", "array(CAST({0} AS BIGINT))")
+SPARK("str_parse_url", _sp_parse_url)
+SPARK(
+    "str_parse_urlquery",
+    lambda a: SP.object_of(
+        ["'Query Parameters'", _sp_query_object(f"regexp_replace({a[0]}, '^[?]+', '')")]
+    ),
+)
+SPARK("str_parse_path", _sp_parse_path)
+SPARK(
+    "str_parse_csv",
+    lambda a: (
+        f"to_json(transform(regexp_extract_all(regexp_extract({a[0]}, {a[1]}, 1), {a[2]}, 1), "
+        "__kql_f -> CASE WHEN length(__kql_f) >= 2 AND startswith(__kql_f, '\"') "
+        "AND endswith(__kql_f, '\"') "
+        "THEN replace(substr(__kql_f, 2, length(__kql_f) - 2), '\"\"', '\"') ELSE __kql_f END))"
+    ),
+)
+SPARK("str_bytes_unit", FAMILY.templates["duckdb"]["str_bytes_unit"])
+SPARK(
+    "str_bytes_value",
+    lambda a: f"round({a[0]} / pow(1024, {_unit_index([a[0], a[2]])}), {a[1]})",
 )
