@@ -185,7 +185,9 @@ def _evaluate(ws: Any, args: argparse.Namespace) -> int:
         delay = parse_duration(str(delay_text))
     except ValueError as e:
         return _fail(f"--ingestion-delay: {e}")
-    changes = evaluate(ws, at, ingestion_delay=delay)
+    from kustodian.alerts.notify import notifier
+
+    changes = evaluate(ws, at, ingestion_delay=delay, notify=notifier(ws))
     if args.json:
         print(json.dumps([c.payload for c in changes], indent=2))
         return 0
@@ -196,6 +198,8 @@ def _evaluate(ws: Any, args: argparse.Namespace) -> int:
             f"{c.tick.isoformat().replace('+00:00', 'Z')}  {c.change:<8} {c.rule}  "
             f"value={c.metric_value:g}{'  ' + dims if dims else ''}  {c.alert_id}{muted}"
         )
+        if c.notify_error:
+            print(f"  notification failed: {c.notify_error}")
     print(f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
     return 0
 

@@ -52,6 +52,7 @@ class ServerSettings:
     auth_failures: int = 10  # failed authentications per address per window before 429
     auth_window: float = 60.0  # seconds
     retention_check: float = 3600.0  # seconds between checks; retention runs once a day
+    alert_check: float = 30.0  # seconds between alert evaluations (0: no scheduler)
 
 
 class FailureLimiter:
@@ -494,6 +495,32 @@ async def _retention_timer(ws: Workspace, every: float) -> None:
             log.exception("retention failed")
 
 
+async def _alert_scheduler(ws: Workspace, every: float) -> None:
+    """Evaluate the alert rules while serving: each rule runs at the ticks aligned to its
+    frequency (evaluate() catches up missed ticks after downtime without duplicates), and
+    notifications go to the rules' action groups."""
+    from datetime import UTC, datetime
+
+    from kustodian.alerts import evaluate
+    from kustodian.alerts.notify import notifier
+    from kustodian.timespans import parse_duration
+
+    notify = notifier(ws)
+    while True:
+        try:
+            delay = parse_duration(
+                str(ws.config.settings.get("alerts", {}).get("ingestion_delay", "PT0S"))
+            )
+            changes = await run_in_threadpool(
+                evaluate, ws, datetime.now(UTC), ingestion_delay=delay, notify=notify
+            )
+            for c in changes:
+                log.info("alert %s", c.change, extra={"rule": c.rule, "alert": c.alert_id})
+        except Exception:  # logged; the next check evaluates the missed ticks
+            log.exception("alert evaluation failed")
+        await asyncio.sleep(every)
+
+
 def create_app(
     ws: Workspace, settings: ServerSettings | None = None, *, close_workspace: bool = False
 ) -> Starlette:
@@ -507,11 +534,14 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        housekeeping = asyncio.create_task(_retention_timer(ws, server.settings.retention_check))
+        tasks = [asyncio.create_task(_retention_timer(ws, server.settings.retention_check))]
+        if server.settings.alert_check > 0:
+            tasks.append(asyncio.create_task(_alert_scheduler(ws, server.settings.alert_check)))
         yield
-        housekeeping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await housekeeping
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if close_workspace:
             await run_in_threadpool(ws.close)
             log.info("workspace closed")
