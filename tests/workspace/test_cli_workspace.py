@@ -101,3 +101,12 @@ def test_a_killed_ingest_keeps_whole_batches_and_resumes(tmp_path: Path) -> None
     assert summary["ingested"] == total - kept and summary["duplicates"] == kept
     with Workspace.open(ws) as w:
         assert w.query("SigninLogs | summarize count(), dcount(Id)").rows == [[total, total]]
+
+
+def test_query_does_not_create_a_mistyped_workspace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "typo"
+    assert main(["query", "--workspace", str(missing), "SigninLogs | count"]) == 2
+    assert "kustodian init" in capsys.readouterr().err
+    assert not missing.exists()

@@ -106,7 +106,7 @@ def _fail(message: str) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     from kustodian.kql.literals import parse_datetime_ns
     from kustodian.timespans import parse_timespan
-    from kustodian.workspace.workspace import Workspace
+    from kustodian.workspace.workspace import Workspace, WorkspaceError
 
     text = sys.stdin.read() if args.query == "-" else args.query
     now: datetime | int = datetime.now(UTC)
@@ -128,7 +128,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
             ws_catalog = None
             if path != ":memory:":
-                ws = Workspace.open(path)
+                ws = Workspace.open(path, create=False)
                 ws_catalog = ws.catalog
             for c in compile_all(
                 text,
@@ -140,8 +140,10 @@ def cmd_query(args: argparse.Namespace) -> int:
             ):
                 print(c.sql + ";")
             return 0
-        ws = Workspace.open(path)
+        ws = Workspace.open(path, create=False)
         result = ws.query(text, now=now, timespan=timespan)
+    except WorkspaceError as e:  # a mistyped --workspace must not create an empty workspace
+        return _fail(str(e))
     except KqlError as e:
         if args.format == "json":
             print(json.dumps(api_error(e), indent=2))
