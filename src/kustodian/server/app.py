@@ -8,7 +8,6 @@ Endpoints (docs/server.md): `GET /health`; `POST|GET /v1/workspaces/{id}/query`;
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -52,7 +51,7 @@ class ServerSettings:
     auth_failures: int = 10  # failed authentications per address per window before 429
     auth_window: float = 60.0  # seconds
     retention_check: float = 3600.0  # seconds between checks; retention runs once a day
-    alert_check: float = 30.0  # seconds between alert evaluations (0: no scheduler)
+    alert_check: float = 30.0  # seconds between alert evaluations (0: none while serving)
 
 
 class FailureLimiter:
@@ -481,44 +480,62 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _retention_timer(ws: Workspace, every: float) -> None:
-    """Apply retention once a day while serving (checked every `every` seconds)."""
-    from kustodian.workspace import retention
+class Housekeeper(threading.Thread):
+    """Background work while serving, in one thread: alert evaluation (every `alert_check`
+    seconds; notifications to the rules' action groups) and retention (checked every
+    `retention_check` seconds, applied once a day). `stop()` waits for the running job, so the
+    workspace is never closed under it."""
 
-    while True:
-        await asyncio.sleep(every)  # the first check comes a period after start-up
+    def __init__(self, ws: Workspace, settings: ServerSettings) -> None:
+        super().__init__(name="kustodian-housekeeper", daemon=True)
+        self.ws = ws
+        self.settings = settings
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        from kustodian.alerts.notify import notifier
+
+        notify = notifier(self.ws)
+        start = time.monotonic()
+        next_alerts = start + (self.settings.alert_check or float("inf"))
+        next_retention = start + self.settings.retention_check
+        while not self._halt.is_set():
+            now = time.monotonic()
+            if now >= next_alerts:
+                self._alerts(notify)
+                next_alerts = time.monotonic() + self.settings.alert_check
+            if now >= next_retention:
+                self._retention()
+                next_retention = time.monotonic() + self.settings.retention_check
+            self._halt.wait(max(0.0, min(next_alerts, next_retention) - time.monotonic()))
+
+    def _alerts(self, notify: Any) -> None:
+        from kustodian.alerts import evaluate
+        from kustodian.timespans import parse_duration
+
         try:
-            removed = await run_in_threadpool(retention.apply_if_due, ws)
+            delay = parse_duration(
+                str(self.ws.config.settings.get("alerts", {}).get("ingestion_delay", "PT0S"))
+            )
+            for c in evaluate(self.ws, datetime.now(UTC), ingestion_delay=delay, notify=notify):
+                log.info("alert %s", c.change, extra={"rule": c.rule, "alert": c.alert_id})
+        except Exception:  # logged; the next evaluation catches up the missed ticks
+            log.exception("alert evaluation failed")
+
+    def _retention(self) -> None:
+        from kustodian.workspace import retention
+
+        try:
+            removed = retention.apply_if_due(self.ws)
             if removed:
                 log.info("retention applied", extra={"removed": removed})
         except Exception:  # a failed run is logged and tried again at the next check
             log.exception("retention failed")
 
-
-async def _alert_scheduler(ws: Workspace, every: float) -> None:
-    """Evaluate the alert rules while serving: each rule runs at the ticks aligned to its
-    frequency (evaluate() catches up missed ticks after downtime without duplicates), and
-    notifications go to the rules' action groups."""
-    from datetime import UTC, datetime
-
-    from kustodian.alerts import evaluate
-    from kustodian.alerts.notify import notifier
-    from kustodian.timespans import parse_duration
-
-    notify = notifier(ws)
-    while True:
-        try:
-            delay = parse_duration(
-                str(ws.config.settings.get("alerts", {}).get("ingestion_delay", "PT0S"))
-            )
-            changes = await run_in_threadpool(
-                evaluate, ws, datetime.now(UTC), ingestion_delay=delay, notify=notify
-            )
-            for c in changes:
-                log.info("alert %s", c.change, extra={"rule": c.rule, "alert": c.alert_id})
-        except Exception:  # logged; the next check evaluates the missed ticks
-            log.exception("alert evaluation failed")
-        await asyncio.sleep(every)
+    def stop(self, timeout: float = 60.0) -> None:
+        self._halt.set()
+        if self.is_alive():
+            self.join(timeout)
 
 
 def create_app(
@@ -534,14 +551,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(_retention_timer(ws, server.settings.retention_check))]
-        if server.settings.alert_check > 0:
-            tasks.append(asyncio.create_task(_alert_scheduler(ws, server.settings.alert_check)))
+        housekeeper = Housekeeper(ws, server.settings)
+        housekeeper.start()
         yield
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await run_in_threadpool(housekeeper.stop)
         if close_workspace:
             await run_in_threadpool(ws.close)
             log.info("workspace closed")

@@ -48,6 +48,19 @@ DB_FILE = "kustodian.duckdb"
 FORMAT_VERSION = migrations.CURRENT
 
 
+class Rows:
+    """The rows of a statement, already fetched (the connection is free again)."""
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows = rows
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+
 class WorkspaceError(Exception):
     """The workspace cannot be opened or changed; the message says why and what to do."""
 
@@ -206,8 +219,12 @@ class Workspace:
 
     # -- trusted statements (ingestion, retention, state) ------------------------------------
 
-    def execute(self, sql: str, params: Any = None) -> Any:
-        return self.engine.execute(sql, params)
+    def execute(self, sql: str, params: Any = None) -> Rows:
+        """A trusted statement, run under the workspace lock and read to the end, so threads
+        (the server's requests, its housekeeper) never interleave on the connection."""
+        with self.lock:
+            result = self.engine.execute(sql, params)
+            return Rows(result.fetchall() if result.description is not None else [])
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
