@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -160,8 +161,10 @@ def load_file(path: str | Path) -> list[Rule]:
     except Exception as e:
         raise DcrError(f"{path}: cannot read: {e}") from None
     items = data if isinstance(data, list) else [data]
-    return [parse_rule(item, f"{path}" + (f"[{i}]" if len(items) > 1 else "")) for i, item in
-            enumerate(items)]
+    return [
+        parse_rule(item, f"{path}" + (f"[{i}]" if len(items) > 1 else ""))
+        for i, item in enumerate(items)
+    ]
 
 
 # -- the store: the workspace configuration ---------------------------------------------------
@@ -272,6 +275,9 @@ def upload(
         rows = [{k: v for k, v in r.items() if k in names} for r in rows]
     if stream.transform and rows:
         rows = run_transform(ws, stream, rows)
+    # a row without TimeGenerated gets the time it was received, as in Log Analytics
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    rows = [r if r.get("TimeGenerated") is not None else {**r, "TimeGenerated": now} for r in rows]
     return ingest_rows(ws, stream.output_table, rows, source=source)
 
 
@@ -305,7 +311,9 @@ class _SourceWorkspace:
         tmp = Workspace.open(":memory:")
         cols = [(n, t) for n, t in self.columns if n not in _STANDARD]
         tmp.create_custom_table(_SOURCE_TABLE, cols)
-        wanted = [n for n, _ in self.columns if n in dict(tmp.catalog.tables[_SOURCE_TABLE].columns)]
+        wanted = [
+            n for n, _ in self.columns if n in dict(tmp.catalog.tables[_SOURCE_TABLE].columns)
+        ]
         select = ", ".join(f'"{n}"' for n in wanted)
         tmp.execute(f'CREATE VIEW source AS SELECT {select} FROM "{_SOURCE_TABLE}"')
         full = dict(tmp.catalog.tables[_SOURCE_TABLE].columns)
