@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -264,7 +264,7 @@ def source_columns(ws: Workspace, stream: Stream) -> list[tuple[str, KType]]:
 
 
 def upload(
-    ws: Workspace, stream: Stream, rows: list[Mapping[str, Any]], *, source: str
+    ws: Workspace, stream: Stream, rows: Sequence[Mapping[str, Any]], *, source: str
 ) -> IngestSummary:
     """Ingest one uploaded batch of a stream: transform, then the normal ingestion path."""
     from kustodian.ingest import ingest_rows
@@ -282,7 +282,7 @@ def upload(
 
 
 def run_transform(
-    ws: Workspace, stream: Stream, rows: list[Mapping[str, Any]]
+    ws: Workspace, stream: Stream, rows: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """The transform's result over the batch, as rows for the output table.
 
