@@ -275,3 +275,13 @@ def test_blocks_are_cut_into_batches_that_keep_line_numbers(ws: Workspace) -> No
         ["one.json", "line 4"],
         ["two.json", "line 14"],
     ]
+
+
+def test_rows_without_checked_fields_in_a_custom_table(ws: Workspace) -> None:
+    """Only string columns and no time: nothing needs converting before the insert."""
+    from kustodian.kql.types import KType
+
+    ws.create_custom_table("Notes_CL", [("Note", KType.STRING)])
+    s = ingest_rows(ws, "Notes_CL", [{"Note": "a"}, {"Note": "b"}, {"Note": "a"}])
+    assert (s.ingested, s.duplicates) == (2, 1)
+    assert ws.query("Notes_CL | where isnotnull(TimeGenerated) | count").rows == [[2]]

@@ -115,7 +115,7 @@ def serve_demo(ws: Workspace) -> int:
         f"\nServing the demo workspace on http://127.0.0.1:{port} (Ctrl+C stops it).\n"
         f"A reader token for it (shown once): {secret}\n"
         f"  curl -s -H 'Authorization: Bearer {secret}' -H 'Content-Type: application/json' \\\n"
-        f"    -d '{{\"query\": \"SigninLogs | summarize count() by ResultType\"}}' {base}/query\n"
+        f'    -d \'{{"query": "SigninLogs | summarize count() by ResultType"}}\' {base}/query\n'
         "Alert rules and action groups: see docs/alert-rules.md and docs/action-groups.md.\n"
         "KUSTODIAN_DEMO_SERVE=0 make demo only prints the queries."
     )

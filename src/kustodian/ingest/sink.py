@@ -638,6 +638,8 @@ def _converted(mapping: Mapping, where: str, raw: list[Field]) -> str:
             inner.append(f'{value} AS "__v_{f.column}"')
     for column, const in mapping.constants.items():
         inner.append(f"'{const}' AS \"{column}\"")
+    if not mapping.fields:  # nothing to read from the records (json_transform needs a field)
+        return f"(SELECT {', '.join(inner)} FROM __chunk WHERE {where})"
     structure = mapping.structure().replace("'", "''")
     return (
         f"(SELECT {', '.join(inner)} FROM (SELECT n, line, json_transform(line, '{structure}') "
