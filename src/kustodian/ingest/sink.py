@@ -165,7 +165,7 @@ class Ingestor:
     Args:
         ws: the workspace.
         batch_rows: records per transaction.
-        progress: called after each batch with the running summary.
+        progress: called after each mapped chunk and each commit with the running summary.
     """
 
     def __init__(
@@ -362,7 +362,10 @@ class Ingestor:
         self.summary.rejected += len(errors)
         self._in_txn += len(batch)
         if self._in_txn >= self.batch_rows:
-            self._commit()
+            self._commit()  # reports progress
+        elif self.progress is not None:
+            self.summary.seconds = time.perf_counter() - self._started
+            self.progress(self.summary)
 
     def _batch(self, con: duckdb.DuckDBPyConnection, b: _Batch, received: datetime) -> list[_Error]:
         """Route and check the batch: one pass reads each record's keys (and category)."""
