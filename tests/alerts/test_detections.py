@@ -79,9 +79,7 @@ def expected(sim: Simulation) -> dict[str, set[str]]:
         "mfa-fraud": {f.upn for f in t.fraud},
         "password-spray": set(t.spray_ips),
         "brute-force-unused-account": set(t.brute_force_targets),
-        "guest-invite-not-redeemed": {
-            i.guest_upn for i in t.invitations.values() if late(i)
-        },
+        "guest-invite-not-redeemed": {i.guest_upn for i in t.invitations.values() if late(i)},
         "security-info-untrusted-location": ts,
         "new-country": {u for u, _, _ in t.new_country},
         "legacy-auth-success": scanner if t.legacy["Authenticated SMTP"] else set(),

@@ -53,7 +53,9 @@ class Detection:
         for k, v in (params or {}).items():
             if k not in self.parameters:
                 known = ", ".join(self.parameters) or "none"
-                raise RuleError(f"detection '{self.name}': no parameter '{k}' (parameters: {known})")
+                raise RuleError(
+                    f"detection '{self.name}': no parameter '{k}' (parameters: {known})"
+                )
             values[k] = coerce(self.parameters[k], v, self.name)
         doc = dict(self.doc)
         doc["name"] = self.rule_name
