@@ -96,6 +96,30 @@ def main() -> int:
             print(f"render: {result.render}")
         print()
     print(f"Query it yourself: kustodian query --workspace {DEMO} 'SigninLogs | take 5'")
+    if os.environ.get("KUSTODIAN_DEMO_SERVE", "1") == "0":
+        ws.close()
+        return 0
+    return serve_demo(ws)
+
+
+def serve_demo(ws: Workspace) -> int:
+    """Serve the demo workspace on 127.0.0.1 (the Logs Query API; the web UI is the next
+    issue), with a reader token printed once. Ctrl+C stops it."""
+    from kustodian.server import tokens
+    from kustodian.server.run import serve
+
+    port = int(os.environ.get("KUSTODIAN_DEMO_PORT", "8080"))
+    secret, _ = tokens.create(ws, tokens.Role.READER, "demo", None)
+    base = f"http://127.0.0.1:{port}/v1/workspaces/{ws.workspace_id}"
+    print(
+        f"\nServing the demo workspace on http://127.0.0.1:{port} (Ctrl+C stops it).\n"
+        f"A reader token for it (shown once): {secret}\n"
+        f"  curl -s -H 'Authorization: Bearer {secret}' -H 'Content-Type: application/json' \\\n"
+        f"    -d '{{\"query\": \"SigninLogs | summarize count() by ResultType\"}}' {base}/query\n"
+        "Alert rules and action groups: see docs/alert-rules.md and docs/action-groups.md.\n"
+        "KUSTODIAN_DEMO_SERVE=0 make demo only prints the queries."
+    )
+    serve(ws, host="127.0.0.1", port=port)
     return 0
 
 

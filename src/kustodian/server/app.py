@@ -196,6 +196,51 @@ class Server:
         self._check_workspace(request.path_params["workspace"])
         return JSONResponse(self._metadata())
 
+    # -- Logs Ingestion API (contributor) -------------------------------------------------------
+
+    async def ingest(self, request: Request) -> Response:
+        """`POST /dataCollectionRules/{id}/streams/{stream}`: a JSON array, maybe gzipped."""
+        from kustodian.ingest import dcr
+
+        who = await self.authenticate(request, Role.CONTRIBUTOR)
+        rule_id = request.path_params["rule"]
+        stream_name = request.path_params["stream"]
+        rule = await run_in_threadpool(dcr.get_rule, self.ws, rule_id)
+        if rule is None or rule.id != rule_id.lower():
+            raise ApiError(
+                404, "NotFound", f"Data collection rule with immutable Id '{rule_id}' not found"
+            )
+        stream = rule.streams.get(stream_name)
+        if stream is None:
+            raise ApiError(
+                404,
+                "InvalidStream",
+                f"Stream '{stream_name}' is not declared in data collection rule '{rule_id}'",
+            )
+        rows = _ingestion_rows(await _limited_body(request), request.headers)
+        try:
+            summary = await run_in_threadpool(
+                dcr.upload, self.ws, stream, rows, source=f"api:{rule.id}/{stream_name}"
+            )
+        except KqlError as e:
+            raise ApiError(
+                400, "InvalidTransformOutput", f"The transform failed on this batch: {e}"
+            ) from None
+        log.info(
+            "ingested",
+            extra={
+                "fields": {
+                    "token": who.name,
+                    "rule": rule.id,
+                    "stream": stream_name,
+                    "ingested": summary.ingested,
+                    "duplicates": summary.duplicates,
+                    "rejected": summary.rejected,
+                }
+            },
+        )
+        return Response(status_code=204)
+
     # -- management: tokens (admin) -------------------------------------------------------------
     # While the server holds the workspace, the CLI cannot open it: these endpoints are how
     # tokens are created and revoked then.
@@ -447,6 +492,55 @@ async def _json_body(request: Request) -> Any:
         raise ApiError(400, "BadArgumentError", "The request body is not valid JSON") from None
 
 
+MAX_UPLOAD = 1024 * 1024  # the Logs Ingestion API's 1 MB per call, compressed and not
+
+
+async def _limited_body(request: Request) -> bytes:
+    """The request body, refused with 413 past the limit without reading all of it."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_UPLOAD:
+        raise _too_large()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_UPLOAD:
+            raise _too_large()
+    return bytes(body)
+
+
+def _too_large() -> ApiError:
+    return ApiError(
+        413, "ContentLengthLimitExceeded", f"The request body exceeds {MAX_UPLOAD} bytes (1 MB)"
+    )
+
+
+def _ingestion_rows(body: bytes, headers: Any) -> list[dict[str, Any]]:
+    """The uploaded JSON array (gunzipped when `Content-Encoding: gzip`)."""
+    import zlib
+
+    encoding = headers.get("content-encoding", "").strip().lower()
+    if encoding == "gzip":
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            # a little slack: the SDK's 1 MiB chunks count items without the ", " between them
+            body = d.decompress(body, 2 * MAX_UPLOAD + 1)
+        except zlib.error:
+            raise ApiError(400, "InvalidContentEncoding", "The body is not valid gzip") from None
+        if d.unconsumed_tail or len(body) > 2 * MAX_UPLOAD:
+            raise _too_large()
+    elif encoding not in ("", "identity"):
+        raise ApiError(400, "InvalidContentEncoding", f"Unsupported Content-Encoding '{encoding}'")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise ApiError(400, "InvalidJson", "The request body is not valid JSON") from None
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise ApiError(400, "InvalidJson", "The request body must be a JSON array of objects")
+    if len(body) > MAX_UPLOAD and sum(len(json.dumps(r)) for r in data) > MAX_UPLOAD:
+        raise _too_large()
+    return data
+
+
 def _unauthorized(message: str) -> ApiError:
     return ApiError(
         401,
@@ -564,6 +658,7 @@ def create_app(
         Route("/v1/workspaces/{workspace}/query", server.query, methods=["GET", "POST"]),
         Route("/v1/$batch", server.batch, methods=["POST"]),
         Route("/v1/workspaces/{workspace}/metadata", server.metadata, methods=["GET", "POST"]),
+        Route("/dataCollectionRules/{rule}/streams/{stream}", server.ingest, methods=["POST"]),
         Route("/manage/v1/tokens", server.list_tokens, methods=["GET"]),
         Route("/manage/v1/tokens", server.create_token, methods=["POST"]),
         Route("/manage/v1/tokens/{token}", server.revoke_token, methods=["DELETE"]),
