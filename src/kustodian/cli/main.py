@@ -55,6 +55,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kustodian.cli.server_cmds",
     "kustodian.cli.action_cmds",
     "kustodian.cli.alert_cmds",
+    "kustodian.cli.detection_cmds",
     "kustodian.cli.dcr_cmds",
 )
 

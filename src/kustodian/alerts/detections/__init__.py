@@ -1,0 +1,176 @@
+"""Built-in identity detections: rule YAML with declared parameters, enabled per workspace.
+
+A detection file is our rule YAML form plus `parameters` (name -> `type` list|int|string|timespan,
+`default`, `description`) and `mitre` (ATT&CK technique ids). `{{name}}` in the query is replaced
+by the parameter's KQL literal; enabling saves the rule as `builtin-<name>` in the rules store.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from kustodian.alerts.model import Rule, RuleError
+from kustodian.alerts.parse import parse_document
+
+if TYPE_CHECKING:
+    from kustodian.workspace.workspace import Workspace
+
+PREFIX = "builtin-"
+PARAM_TYPES = ("list", "int", "string", "timespan")
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_TIMESPAN = re.compile(r"^\d+(\.\d+)?(d|h|m|s|ms)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    type: str
+    default: Any
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    name: str
+    display_name: str
+    description: str
+    mitre: tuple[str, ...]
+    parameters: dict[str, Parameter]
+    doc: dict[str, Any] = field(repr=False)  # the rule document, placeholders unreplaced
+
+    @property
+    def rule_name(self) -> str:
+        return PREFIX + self.name
+
+    def rule(self, params: dict[str, Any] | None = None) -> Rule:
+        """The rule with parameters substituted (defaults for those not given)."""
+        values = {n: p.default for n, p in self.parameters.items()}
+        for k, v in (params or {}).items():
+            if k not in self.parameters:
+                known = ", ".join(self.parameters) or "none"
+                raise RuleError(
+                    f"detection '{self.name}': no parameter '{k}' (parameters: {known})"
+                )
+            values[k] = coerce(self.parameters[k], v, self.name)
+        doc = dict(self.doc)
+        doc["name"] = self.rule_name
+        doc["query"] = _PLACEHOLDER.sub(
+            lambda m: literal(self.parameters[m.group(1)], values[m.group(1)]), doc["query"]
+        )
+        props = dict(doc.get("customProperties") or {})
+        props.update(
+            {
+                "detection": self.name,
+                "mitreTechniques": ", ".join(self.mitre),
+                **{f"param.{k}": _text(values[k]) for k in sorted(values)},
+            }
+        )
+        doc["customProperties"] = props
+        (rule,) = parse_document(doc, f"detection '{self.name}'")
+        return rule
+
+
+def _text(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+
+def coerce(p: Parameter, value: Any, where: str) -> Any:
+    """A parameter value from YAML or from the command line (`k=a,b` for lists)."""
+    w = f"detection '{where}': parameter '{p.name}'"
+    if p.type == "list":
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise RuleError(f"{w}: expected a list of strings")
+        return list(value)
+    if p.type == "int":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise RuleError(f"{w}: expected an integer, got {value!r}") from None
+    if p.type == "timespan":
+        if not isinstance(value, str) or not _TIMESPAN.match(value.strip()):
+            raise RuleError(f"{w}: expected a Kusto timespan such as 6h or 1d, got {value!r}")
+        return value.strip()
+    return str(value)
+
+
+def _quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def literal(p: Parameter, value: Any) -> str:
+    """The KQL text of a value: lists are comma-separated strings (`""` when empty)."""
+    if p.type == "list":
+        return ", ".join(_quote(v) for v in value) if value else '""'
+    if p.type in ("int", "timespan"):
+        return str(value)
+    return _quote(str(value))
+
+
+def _parse(text: str, where: str) -> Detection:
+    doc = yaml.safe_load(text)
+    if not isinstance(doc, dict):
+        raise RuleError(f"{where}: a detection is a mapping")
+    doc = dict(doc)
+    raw = doc.pop("parameters", None) or {}
+    mitre = tuple(doc.pop("mitre", None) or ())
+    params: dict[str, Parameter] = {}
+    for n, spec in raw.items():
+        t = spec.get("type", "string")
+        if t not in PARAM_TYPES:
+            raise RuleError(f"{where}: parameters.{n}.type: {t!r} is not one of {PARAM_TYPES}")
+        p = Parameter(n, t, None, str(spec.get("description", "")))
+        params[n] = Parameter(n, t, coerce(p, spec.get("default"), where), p.description)
+    used = set(_PLACEHOLDER.findall(str(doc.get("query", ""))))
+    if used - set(params):
+        raise RuleError(f"{where}: query uses undeclared parameters {sorted(used - set(params))}")
+    return Detection(
+        name=str(doc["name"]),
+        display_name=str(doc.get("displayName", "")),
+        description=str(doc.get("description", "")),
+        mitre=mitre,
+        parameters=params,
+        doc=doc,
+    )
+
+
+def detections() -> dict[str, Detection]:
+    """The shipped detections, by name."""
+    out: dict[str, Detection] = {}
+    for f in sorted(resources.files(__name__).iterdir(), key=lambda f: f.name):
+        if f.name.endswith(".yaml"):
+            d = _parse(f.read_text(encoding="utf-8"), f.name)
+            out[d.name] = d
+    return out
+
+
+def get_detection(name: str) -> Detection:
+    all_ = detections()
+    key = name.removeprefix(PREFIX)
+    if key not in all_:
+        raise RuleError(f"no detection named '{name}' (detections: {', '.join(all_)})")
+    return all_[key]
+
+
+def enable(ws: Workspace, name: str, params: dict[str, Any] | None = None) -> Rule:
+    """Save the parameterised rule (compiled first) and enable it; returns the rule."""
+    from kustodian.alerts.store import save_rule
+
+    rule = get_detection(name).rule(params)
+    save_rule(ws, rule)
+    return rule
+
+
+def disable(ws: Workspace, name: str) -> None:
+    from kustodian.alerts.store import get_rule, set_enabled
+
+    d = get_detection(name)
+    if get_rule(ws, d.rule_name) is None:
+        raise RuleError(f"detection '{d.name}' is not enabled in this workspace")
+    set_enabled(ws, d.rule_name, False)
