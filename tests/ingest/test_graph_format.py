@@ -249,3 +249,26 @@ def test_detection_tells_graph_pages_from_diagnostic_records(tmp_path: Path) -> 
     assert sniff("hub.json", {"records": [signin("h")]}) == "diagnostic"
     assert sniff("records.json", [signin("r")]) == "diagnostic"
     assert sniff("audit-records.json", [audit("r")]) == "diagnostic"
+
+
+def test_a_successful_sign_in_has_no_result_description() -> None:
+    from kustodian.ingest.graph import to_record
+
+    ok = to_record(
+        {
+            "id": "x",
+            "createdDateTime": "2024-05-01T00:00:00Z",
+            "status": {"errorCode": 0, "failureReason": "Other."},
+        },
+        kind="signIn",
+    )
+    failed = to_record(
+        {
+            "id": "y",
+            "createdDateTime": "2024-05-01T00:00:00Z",
+            "status": {"errorCode": 50126, "failureReason": "Invalid username or password."},
+        },
+        kind="signIn",
+    )
+    assert ok["resultDescription"] == ""
+    assert failed["resultDescription"] == "Invalid username or password."

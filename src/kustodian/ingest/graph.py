@@ -119,7 +119,8 @@ def _signin_record(p: dict[str, Any], tenant_id: str | None) -> dict[str, Any]:
         operation=SIGNIN_OPERATION,
         category=signin_category(p),
         result_type="" if code is None else str(code),
-        description=status.get("failureReason") or "",
+        # Graph says "Other." as the failure reason of a success; Log Analytics leaves it empty.
+        description="" if code in (0, "0") else status.get("failureReason") or "",
         ip=p.get("ipAddress") or "",
         correlation=p.get("correlationId") or "",
         identity=identity or "",
