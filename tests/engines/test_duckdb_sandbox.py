@@ -48,3 +48,11 @@ def test_sql_functions_are_not_kql_functions(ws: Workspace, kql: str) -> None:
     with pytest.raises(KqlError) as info:
         ws.query(kql)
     assert info.value.diagnostics[0].code.startswith("KQL")
+
+
+def test_a_huge_range_streams_instead_of_filling_memory() -> None:
+    """`range` reads the engine's range table function: `take` stops it early (it used to
+    build a list of every value first)."""
+    ws = Workspace.open(":memory:")
+    r = ws.query("range x from 1 to 3000000000 step 1 | take 3")
+    assert r.rows == [[1], [2], [3]]

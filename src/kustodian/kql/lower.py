@@ -175,7 +175,7 @@ class Lowerer:
                 ),
                 expression=lit(1),
             )
-        inner = exp.select(exp.alias_(fn("index_series", count), "__kql_i", quoted=True))
+        inner = index_rows(count)
         sel = exp.select(
             exp.alias_(value, node.schema[0].sql, quoted=True),
             exp.alias_(i.copy(), P.ORD, quoted=True),
@@ -336,7 +336,7 @@ class Lowerer:
             )
         ).from_(
             exp.Subquery(
-                this=exp.select(exp.alias_(fn("index_series", count), "__kql_i", quoted=True)),
+                this=index_rows(count),
                 alias=exp.TableAlias(this=exp.to_identifier("s")),
             )
         )
@@ -580,3 +580,16 @@ def _path_of_parsed_text(e: exp.Expression) -> exp.Expression:
 def lower(root: P.Node) -> exp.Select:
     """Lower a plan to one SELECT statement."""
     return Lowerer().lower_root(root)
+
+
+def index_rows(count: exp.Expression) -> exp.Select:
+    """`SELECT __kql_i FROM range(0, count)`: the rows 0 .. count-1 from the engine's range
+    table function (DuckDB and Spark both have one), streamed rather than built as one list,
+    so a huge `range` is cut short by the row cap and the timeout instead of filling memory."""
+    table = exp.Table(
+        this=exp.Anonymous(this="range", expressions=[lit(0), count]),
+        alias=exp.TableAlias(
+            this=exp.to_identifier("r"), columns=[exp.to_identifier("__kql_i", quoted=True)]
+        ),
+    )
+    return exp.select(col("__kql_i")).from_(table)

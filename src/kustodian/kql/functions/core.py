@@ -459,7 +459,6 @@ T(
     "unnest(CASE json_type({0}) WHEN 'OBJECT' THEN json_keys({0}) END)",
     "explode(map_keys(from_json({0}, 'map<string,string>')))",
 )
-T("index_series", "unnest(range(0, {0}))", "explode(sequence(0, {0} - 1))")
 T("unnest_list", "unnest({0})", "explode({0})")
 T("list_head", "list_slice({0}, 1, {1})", "slice({0}, 1, {1})")
 T(
