@@ -229,7 +229,15 @@ def cmd_retention(args: argparse.Namespace) -> int:
         if args.action == "show":
             print(f"workspace default: {ws.config.retention_days} days")
             for t in retention.show(ws):
-                source = "default" if t.inherited else "table"
+                from kustodian.workspace.tables import DEFAULT_TABLE_RETENTION
+
+                source = (
+                    "table"
+                    if not t.inherited
+                    else "built-in"
+                    if t.table in DEFAULT_TABLE_RETENTION
+                    else "default"
+                )
                 oldest = t.oldest.isoformat() + "Z" if t.oldest else "-"
                 print(
                     f"{t.table:34} {t.days:>4} days ({source})  {t.rows:>12,} rows  oldest {oldest}"
