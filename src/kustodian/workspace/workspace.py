@@ -14,6 +14,7 @@ refused with a message instead of being damaged.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -178,9 +179,7 @@ class Workspace:
         return compile_all(kql, catalog=self.catalog, run_sql=self._run_trusted, **kwargs)
 
     def _run_trusted(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        with self.lock:
-            rows: list[tuple[Any, ...]] = self.engine.execute(sql, params or None).fetchall()
-        return rows
+        return self.execute(sql, params or None).fetchall()
 
     def query(
         self,
@@ -257,7 +256,7 @@ class Workspace:
 
     def extension_sources(self, table: str) -> dict[str, str]:
         """Extension columns of a table and the source field each was added for."""
-        rows = self.engine.con.execute(
+        rows = self.execute(
             "SELECT column_name, source FROM _kustodian.columns "
             "WHERE table_name = ? AND origin = 'extension'",
             [table],
@@ -280,28 +279,20 @@ class Workspace:
         self.catalog.add(schema)
         return schema
 
-    def _first_row(self, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-        # fetchall, not fetchone: DuckDB 2 keeps a partly fetched result open on the connection,
-        # and the next `register` (an ingestion batch) then fails with "unfinished result".
-        rows: list[tuple[Any, ...]] = self.engine.con.execute(sql, params).fetchall()
-        return rows[0] if rows else None
-
     # -- state: checkpoints --------------------------------------------------------------------
 
     def get_checkpoint(self, connector: str, key: str) -> str | None:
-        with self.lock:
-            row = self._first_row(
-                "SELECT value FROM _kustodian.checkpoints WHERE connector = ? AND key = ?",
-                [connector, key],
-            )
+        row = self.execute(
+            "SELECT value FROM _kustodian.checkpoints WHERE connector = ? AND key = ?",
+            [connector, key],
+        ).fetchone()
         return None if row is None else str(row[0])
 
     def set_checkpoint(self, connector: str, key: str, value: str) -> None:
-        with self.lock:
-            self.engine.con.execute(
-                "INSERT OR REPLACE INTO _kustodian.checkpoints VALUES (?, ?, ?, now())",
-                [connector, key, value],
-            )
+        self.execute(
+            "INSERT OR REPLACE INTO _kustodian.checkpoints VALUES (?, ?, ?, now())",
+            [connector, key, value],
+        )
 
     def checkpoints(self, connector: str | None = None) -> list[tuple[str, str, str, datetime]]:
         sql = "SELECT connector, key, value, updated FROM _kustodian.checkpoints"
@@ -309,40 +300,30 @@ class Workspace:
         if connector is not None:
             sql += " WHERE connector = ?"
             params.append(connector)
-        with self.lock:
-            rows: list[tuple[str, str, str, datetime]] = self.engine.con.execute(
-                sql + " ORDER BY 1, 2", params
-            ).fetchall()
+        rows: list[tuple[str, str, str, datetime]] = self.execute(
+            sql + " ORDER BY 1, 2", params
+        ).fetchall()
         return rows
 
     # -- state: connectors and their secrets ----------------------------------------------------
 
     def save_connector(self, name: str, kind: str, settings: dict[str, Any]) -> None:
         """Store a connector's settings (never secrets: use `set_secret`)."""
-        import json
-
-        with self.lock:
-            self.engine.con.execute(
-                "INSERT OR REPLACE INTO _kustodian.connectors VALUES (?, ?, ?, now())",
-                [name, kind, json.dumps(settings, sort_keys=True)],
-            )
+        self.execute(
+            "INSERT OR REPLACE INTO _kustodian.connectors VALUES (?, ?, ?, now())",
+            [name, kind, json.dumps(settings, sort_keys=True)],
+        )
 
     def connector(self, name: str) -> tuple[str, dict[str, Any]] | None:
-        import json
-
-        with self.lock:
-            row = self._first_row(
-                "SELECT kind, settings FROM _kustodian.connectors WHERE name = ?", [name]
-            )
+        row = self.execute(
+            "SELECT kind, settings FROM _kustodian.connectors WHERE name = ?", [name]
+        ).fetchone()
         return None if row is None else (str(row[0]), json.loads(row[1]))
 
     def connectors(self) -> list[tuple[str, str, dict[str, Any]]]:
-        import json
-
-        with self.lock:
-            rows = self.engine.con.execute(
-                "SELECT name, kind, settings FROM _kustodian.connectors ORDER BY name"
-            ).fetchall()
+        rows = self.execute(
+            "SELECT name, kind, settings FROM _kustodian.connectors ORDER BY name"
+        ).fetchall()
         return [(n, k, json.loads(s)) for n, k, s in rows]
 
     def set_secret(self, name: str, value: str) -> None:
@@ -350,21 +331,18 @@ class Workspace:
         from kustodian.workspace.secrets import encrypt
 
         token = encrypt(self, value)
-        with self.lock:
-            self.engine.con.execute(
-                "INSERT OR REPLACE INTO _kustodian.secrets VALUES (?, ?, now())", [name, token]
-            )
+        self.execute(
+            "INSERT OR REPLACE INTO _kustodian.secrets VALUES (?, ?, now())", [name, token]
+        )
 
     def get_secret(self, name: str) -> str | None:
         from kustodian.workspace.secrets import decrypt
 
-        with self.lock:
-            row = self._first_row("SELECT value FROM _kustodian.secrets WHERE name = ?", [name])
+        row = self.execute("SELECT value FROM _kustodian.secrets WHERE name = ?", [name]).fetchone()
         return None if row is None else decrypt(self, bytes(row[0]))
 
     def delete_secret(self, name: str) -> None:
-        with self.lock:
-            self.engine.con.execute("DELETE FROM _kustodian.secrets WHERE name = ?", [name])
+        self.execute("DELETE FROM _kustodian.secrets WHERE name = ?", [name])
 
     def close(self) -> None:
         self.engine.close()
