@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-from kustodian.cli.main import format_table, open_workspace
+from kustodian.cli.main import fail, format_table, open_workspace
 
 WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
 
@@ -103,11 +103,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_outbox_show)
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 # -- action-groups -------------------------------------------------------------------------------
 
 
@@ -118,7 +113,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     try:  # every file is checked before anything is saved
         loaded = [(path, g) for path in args.files for g in load_file(path)]
     except ActionGroupError as e:
-        return _fail(str(e))
+        return fail(str(e))
     ws = open_workspace(args)
     try:
         for path, g in loaded:
@@ -126,7 +121,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             kinds = ", ".join(f"{r.kind.value} {r.name}" for r in g.receivers) or "no receivers"
             print(f"{'created' if new else 'updated'} action group {g.name} ({kinds})")
     except ActionGroupError as e:
-        return _fail(str(e))
+        return fail(str(e))
     finally:
         ws.close()
     return 0
@@ -166,7 +161,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     if group is None:
-        return _fail(f"no action group named '{args.name}' (see `kustodian action-groups list`)")
+        return fail(f"no action group named '{args.name}' (see `kustodian action-groups list`)")
     doc = group.to_json()
     for items in doc.values():  # webhook URLs may hold tokens: show them redacted
         if isinstance(items, list):
@@ -193,7 +188,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     if not found:
-        return _fail(f"no action group named '{args.name}'")
+        return fail(f"no action group named '{args.name}'")
     print(f"deleted action group {args.name}")
     return 0
 
@@ -207,7 +202,7 @@ def cmd_test(args: argparse.Namespace) -> int:
             ws, args.name, alert_type=args.alert_type, timeout=args.timeout, retry=args.retry
         )
     except KeyError:
-        return _fail(f"no action group named '{args.name}' (see `kustodian action-groups list`)")
+        return fail(f"no action group named '{args.name}' (see `kustodian action-groups list`)")
     finally:
         ws.close()
     if args.json:
@@ -241,13 +236,13 @@ def cmd_smtp_set(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
-            return _fail("--password-stdin: standard input held no password")
+            return fail("--password-stdin: standard input held no password")
     elif args.password_env:
         password = os.environ.get(args.password_env)
         if not password:
-            return _fail(f"--password-env: the variable {args.password_env} is not set")
+            return fail(f"--password-env: the variable {args.password_env} is not set")
     if password and not args.username:
-        return _fail("a password needs --username (the AUTH user name)")
+        return fail("a password needs --username (the AUTH user name)")
     default_port = {"starttls": 587, "ssl": 465, "none": 25}[args.security]
     settings = SmtpSettings(
         host=args.host,
@@ -330,7 +325,7 @@ def cmd_outbox_show(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     if m is None:
-        return _fail(f"no email {args.id} in the outbox (see `kustodian outbox list`)")
+        return fail(f"no email {args.id} in the outbox (see `kustodian outbox list`)")
     if args.raw:
         print(m.message)
         return 0

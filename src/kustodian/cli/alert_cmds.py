@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from kustodian.cli.main import format_table, open_workspace
+from kustodian.cli.main import fail, format_table, open_workspace
 
 WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
 STATES = ("Fired", "Resolved", "New", "Acknowledged", "Closed")
@@ -53,11 +53,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_alerts)
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 # --- rules -----------------------------------------------------------------------------------
 
 
@@ -71,10 +66,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
         if args.action == "list":
             return _list_rules(ws, args.json)
         if len(args.args) != 1:
-            return _fail(f"rules {args.action}: give one rule name")
+            return fail(f"rules {args.action}: give one rule name")
         return _rule_action(ws, args.action, args.args[0], args.json)
     except RuleError as e:
-        return _fail(str(e))
+        return fail(str(e))
     finally:
         ws.close()
 
@@ -83,7 +78,7 @@ def _apply(ws: Any, files: list[str]) -> int:
     from kustodian.alerts import RuleError, load_rules, save_rule
 
     if not files:
-        return _fail("rules apply: give one or more rule files")
+        return fail("rules apply: give one or more rule files")
     rules = [r for f in files for r in load_rules(f)]  # every file is read before any is saved
     failed = 0
     for rule in rules:
@@ -160,12 +155,12 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         if args.action == "list":
             return _list_alerts(ws, args)
         if not args.id:
-            return _fail(f"alerts {args.action}: give an alert id")
+            return fail(f"alerts {args.action}: give an alert id")
         if args.action == "show":
             return _show_alert(ws, args.id)
         return _set_state(ws, args.id, "Acknowledged" if args.action == "ack" else "Closed")
     except (AlertError, RuleError) as e:
-        return _fail(str(e))
+        return fail(str(e))
     finally:
         ws.close()
 
@@ -177,14 +172,14 @@ def _evaluate(ws: Any, args: argparse.Namespace) -> int:
     try:
         at = parse_instant(args.at) if args.at else datetime.now(UTC)
     except ValueError:
-        return _fail(f"--at: '{args.at}' is not an ISO 8601 instant (e.g. 2024-05-01T12:00:00Z)")
+        return fail(f"--at: '{args.at}' is not an ISO 8601 instant (e.g. 2024-05-01T12:00:00Z)")
     delay_text = args.ingestion_delay or ws.config.settings.get("alerts", {}).get(
         "ingestion_delay", "PT0S"
     )
     try:
         delay = parse_duration(str(delay_text))
     except ValueError as e:
-        return _fail(f"--ingestion-delay: {e}")
+        return fail(f"--ingestion-delay: {e}")
     from kustodian.alerts.notify import notifier
 
     changes = evaluate(ws, at, ingestion_delay=delay, notify=notifier(ws))
@@ -215,7 +210,7 @@ def _list_alerts(ws: Any, args: argparse.Namespace) -> int:
         elif s in ("new", "acknowledged", "closed"):
             user_state = s
         else:
-            return _fail(f"--state: '{args.state}' is not one of {', '.join(STATES)}")
+            return fail(f"--state: '{args.state}' is not one of {', '.join(STATES)}")
     severity = args.severity
     if severity and severity.isdigit():
         severity = f"Sev{severity}"

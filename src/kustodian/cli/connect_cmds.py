@@ -14,11 +14,10 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kustodian.cli.main import open_workspace
+from kustodian.cli.main import fail, instant, open_workspace
 
 WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
 MASK = "********"
@@ -92,11 +91,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_pull)
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 # -- connect graph -----------------------------------------------------------------------------
 
 # Options that set the connector's settings of the same name.
@@ -118,7 +112,7 @@ def cmd_connect_graph(args: argparse.Namespace) -> int:
     from kustodian.connectors.graph import KIND, ConnectorError
 
     if args.client_secret is not None:
-        return _fail(
+        return fail(
             "--client-secret: a secret on the command line stays in shell history; use "
             "--client-secret-stdin or --client-secret-env VAR"
         )
@@ -128,11 +122,11 @@ def cmd_connect_graph(args: argparse.Namespace) -> int:
             return _show(ws, args.name)
         existing = ws.connector(args.name)
         if existing is not None and existing[0] != KIND:
-            return _fail(f"connector '{args.name}' is a {existing[0]} connector")
+            return fail(f"connector '{args.name}' is a {existing[0]} connector")
         try:
             return _connect(ws, args, existing[1] if existing else None)
         except ConnectorError as e:
-            return _fail(str(e))
+            return fail(str(e))
     finally:
         ws.close()
 
@@ -155,15 +149,15 @@ def _connect(ws: Any, args: argparse.Namespace, stored: dict[str, Any] | None) -
         values["tables"] = [t.strip() for t in args.tables.split(",") if t.strip()]
     for required in ("tenant_id", "client_id"):
         if not values.get(required):
-            return _fail(f"give --{required.replace('_', '-')} (a new connector needs it)")
+            return fail(f"give --{required.replace('_', '-')} (a new connector needs it)")
     try:
         credential = _credential(args)
     except ValueError as e:
-        return _fail(str(e))
+        return fail(str(e))
     settings = GraphSettings.from_json(values)
     if credential is None:
         if stored is None:
-            return _fail(
+            return fail(
                 "give the app's credential: --client-secret-stdin, --client-secret-env VAR "
                 "or --certificate PEMFILE"
             )
@@ -172,13 +166,13 @@ def _connect(ws: Any, args: argparse.Namespace, stored: dict[str, Any] | None) -
         try:
             claims = check_credentials(settings, credential)
         except AuthError as e:
-            return _fail(f"{e}\n(nothing was stored)")
+            return fail(f"{e}\n(nothing was stored)")
         roles = claims.get("roles")
         print(f"token ok for tenant {claims.get('tid', settings.tenant_id)}; roles: {roles or '-'}")
     try:
         configure(ws, args.name, settings, credential)
     except ConnectorError as e:
-        return _fail(str(e))
+        return fail(str(e))
     what = "certificate" if credential.kind == "certificate" else "client secret"
     print(f"stored connector '{args.name}' ({what} encrypted in the workspace)")
     print(f"pull with: kustodian pull --name {args.name}")
@@ -221,7 +215,7 @@ def _show(ws: Any, name: str) -> int:
 
     found = ws.connector(name)
     if found is None:
-        return _fail(f"no connector '{name}' in this workspace")
+        return fail(f"no connector '{name}' in this workspace")
     kind, settings = found
     print(f"connector: {name} ({kind})")
     for key, value in settings.items():
@@ -266,9 +260,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
     since = None
     if args.since:
-        since = _instant(args.since)
+        since = instant(args.since)
         if since is None:
-            return _fail(f"--since: '{args.since}' is not an ISO 8601 instant")
+            return fail(f"--since: '{args.since}' is not an ISO 8601 instant")
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
     ws = open_workspace(args, bulk=True)
     code = 0
@@ -276,12 +270,12 @@ def cmd_pull(args: argparse.Namespace) -> int:
     try:
         known = {n: k for n, k, _ in ws.connectors()}
         if args.name and args.name not in known:
-            return _fail(
+            return fail(
                 f"no connector '{args.name}' in this workspace; `kustodian connect` stores one"
             )
         names = [args.name] if args.name else sorted(known)
         if not names:
-            return _fail(
+            return fail(
                 "no connectors in this workspace; add one with `kustodian connect graph` "
                 "or `kustodian connect storage`"
             )
@@ -291,7 +285,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
                     try:
                         ss = storage.pull(ws, name)
                     except storage.StorageError as e:
-                        code = max(code, _fail(f"{name}: {e}"))
+                        code = max(code, fail(f"{name}: {e}"))
                         continue
                     if args.json:
                         out.append(ss.to_json())
@@ -303,7 +297,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
                 try:
                     gs = graph.pull(ws, name, tables=tables, since=since)
                 except graph.ConnectorError as e:
-                    code = max(code, _fail(str(e)))
+                    code = max(code, fail(str(e)))
                     continue
                 if args.json:
                     out.append(gs.to_json())
@@ -333,12 +327,3 @@ def _print_summary(s: Any) -> None:
         )
     if s.rejected:
         print("  rejected records are in IngestionErrors: kustodian query 'IngestionErrors'")
-
-
-def _instant(text: str) -> datetime | None:
-    from kustodian.kql.literals import parse_datetime_ns
-
-    ns = parse_datetime_ns(text)
-    if ns is None:
-        return None
-    return datetime.fromtimestamp(ns / 1e9, UTC)

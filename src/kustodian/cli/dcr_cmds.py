@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from kustodian.cli.main import format_table, open_workspace
+from kustodian.cli.main import fail, format_table, open_workspace
 
 WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
 
@@ -34,18 +33,13 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_delete)
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 def cmd_apply(args: argparse.Namespace) -> int:
     from kustodian.ingest.dcr import DcrError, apply_rule, load_file
 
     try:  # every file is read before anything is saved
         rules = [r for path in args.files for r in load_file(path)]
     except (DcrError, OSError) as e:
-        return _fail(str(e))
+        return fail(str(e))
     ws = open_workspace(args)
     try:
         for rule in rules:
@@ -58,7 +52,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             for t in created:
                 print(f"  created table {t}")
     except DcrError as e:
-        return _fail(str(e))
+        return fail(str(e))
     finally:
         ws.close()
     return 0
@@ -92,7 +86,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     if rule is None:
-        return _fail(f"no data collection rule '{args.rule}'")
+        return fail(f"no data collection rule '{args.rule}'")
     if args.json:
         print(json.dumps(rule.to_json(), indent=2))
     else:
@@ -111,6 +105,6 @@ def cmd_delete(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     if rule is None:
-        return _fail(f"no data collection rule '{args.rule}'")
+        return fail(f"no data collection rule '{args.rule}'")
     print(f"deleted data collection rule {rule.name} ({rule.id})")
     return 0

@@ -100,7 +100,18 @@ def open_workspace(args: argparse.Namespace, *, bulk: bool = False) -> Any:
         raise SystemExit(2) from None
 
 
-def _fail(message: str) -> int:
+def instant(text: str) -> datetime | None:
+    """An ISO 8601 instant from the command line, in UTC (all 7 fraction digits read); None
+    when the text is not one."""
+    from kustodian.kql.literals import parse_datetime_ns
+
+    ns = parse_datetime_ns(text)
+    return None if ns is None else datetime.fromtimestamp(ns / 1e9, UTC)
+
+
+def fail(message: str) -> int:
+    """Print `error: message` on standard error; the exit status of a command that could not
+    run."""
     print(f"error: {message}", file=sys.stderr)
     return 2
 
@@ -115,14 +126,14 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.now:
         ns = parse_datetime_ns(args.now)  # nanoseconds keep all 7 fraction digits
         if ns is None:
-            return _fail(
+            return fail(
                 f"--now: '{args.now}' is not an ISO 8601 instant (e.g. 2024-05-01T12:00:00Z)"
             )
         now = ns
     try:
         timespan = parse_timespan(args.timespan) if args.timespan else None
     except ValueError as e:
-        return _fail(f"--timespan: {e}")
+        return fail(f"--timespan: {e}")
     path = args.workspace or os.environ.get("KUSTODIAN_WORKSPACE") or ":memory:"
     try:
         if args.show_sql:
@@ -145,7 +156,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         ws = Workspace.open(path, create=False)
         result = ws.query(text, now=now, timespan=timespan)
     except WorkspaceError as e:  # a mistyped --workspace must not create an empty workspace
-        return _fail(str(e))
+        return fail(str(e))
     except KqlError as e:
         if args.format == "json":
             print(json.dumps(api_error(e), indent=2))

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from kustodian.cli.main import open_workspace
+from kustodian.cli.main import fail, open_workspace
 
 WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
 
@@ -47,19 +47,14 @@ def register(sub: Any) -> None:
     c.set_defaults(func=cmd_token_revoke)
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from kustodian.server.app import ServerSettings
     from kustodian.server.run import serve
 
     if bool(args.tls_cert) != bool(args.tls_key):
-        return _fail("--tls-cert and --tls-key go together")
+        return fail("--tls-cert and --tls-key go together")
     if args.max_rows < 1:
-        return _fail("--max-rows must be at least 1")
+        return fail("--max-rows must be at least 1")
     ws = open_workspace(args)
     scheme = "https" if args.tls_cert else "http"
     print(
@@ -86,11 +81,11 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     try:
         expires_in = parse_duration(args.expires_in) if args.expires_in else None
     except ValueError as e:
-        return _fail(f"--expires-in: {e}")
+        return fail(f"--expires-in: {e}")
     ws = open_workspace(args)
     with ws:
         if args.name and any(t.name == args.name for t in tokens.list_tokens(ws)):
-            return _fail(f"a token named '{args.name}' exists; revoke it or choose another name")
+            return fail(f"a token named '{args.name}' exists; revoke it or choose another name")
         text, info = tokens.create(ws, tokens.Role.parse(args.role), args.name, expires_in)
     print(text)
     expiry = f", expires {_time(info.expires)}" if info.expires else ""
@@ -139,7 +134,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         revoked = tokens.revoke(ws, args.token)
     if not revoked:
-        return _fail(f"no active token with id or name '{args.token}' (kustodian token list)")
+        return fail(f"no active token with id or name '{args.token}' (kustodian token list)")
     for t in revoked:
         print(f"revoked token {t.id} '{t.name}'")
     return 0

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+
+from kustodian.cli.main import fail
 
 EXPORTS = ("eventhub", "archive", "graph")
 
@@ -56,11 +57,6 @@ def register(subparsers: Any) -> None:
     add_parser(subparsers)
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 def _end(text: str | None) -> datetime:
     if not text:
         return datetime.now(UTC).replace(second=0, microsecond=0)
@@ -76,11 +72,11 @@ def run(args: argparse.Namespace) -> int:
         end = _end(args.end)
         sim = Simulation(args.days, args.users, args.seed, end)
     except ValueError as e:
-        return _fail(f"{e} (--end takes ISO 8601, e.g. 2024-05-01T00:00:00Z)")
+        return fail(f"{e} (--end takes ISO 8601, e.g. 2024-05-01T00:00:00Z)")
     if args.export:
         return _export(sim, args)
     if not args.workspace:
-        return _fail("no workspace: pass --workspace PATH or set KUSTODIAN_WORKSPACE")
+        return fail("no workspace: pass --workspace PATH or set KUSTODIAN_WORKSPACE")
     from kustodian.cli.main import BULK_MEMORY_LIMIT
     from kustodian.ingest import ingest_records
     from kustodian.workspace.workspace import Workspace, WorkspaceError
@@ -88,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     try:  # a demo may start from nothing: the workspace is created when missing
         ws = Workspace.open(args.workspace, memory_limit=BULK_MEMORY_LIMIT)
     except WorkspaceError as e:
-        return _fail(str(e))
+        return fail(str(e))
     try:
         if args.live:
             return _live(ws, ingest_records, args)

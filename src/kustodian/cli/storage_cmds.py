@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from kustodian.cli.main import open_workspace
+from kustodian.cli.main import fail, open_workspace
 
 WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
 
@@ -92,11 +92,6 @@ def add_connect_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 def _credential(args: argparse.Namespace) -> tuple[str, str]:
     """(auth kind, secret) from the chosen source; never echoes the secret."""
     if args.connection_string_stdin:
@@ -131,12 +126,12 @@ def cmd_connect(args: argparse.Namespace) -> int:
             since=args.since or "",
         )
     except (ValueError, StorageError) as e:
-        return _fail(str(e))
+        return fail(str(e))
     ws = open_workspace(args)
     try:
         found = connect(ws, args.name, settings, secret, check=not args.no_check)
     except StorageError as e:
-        return _fail(str(e))
+        return fail(str(e))
     finally:
         ws.close()
     print(f"storage connector '{args.name}' saved ({auth}; the credential is stored encrypted)")
@@ -163,13 +158,13 @@ def cmd_pull(args: argparse.Namespace) -> int:
     try:
         names = _names(ws, args.name)
         if not names:
-            return _fail("no storage connector; create one with `kustodian storage connect`")
+            return fail("no storage connector; create one with `kustodian storage connect`")
         for name in names:
             progress = Progress(enabled)
             try:
                 summary = pull(ws, name, progress=progress)
             except StorageError as e:
-                code = _fail(f"{name}: {e}")
+                code = fail(f"{name}: {e}")
                 continue
             finally:
                 progress.done()
@@ -215,12 +210,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         names = _names(ws, args.name)
         if not names:
-            return _fail("no storage connector; create one with `kustodian storage connect`")
+            return fail("no storage connector; create one with `kustodian storage connect`")
         for name in names:
             try:
                 reports.append(status(ws, name, remote=not args.offline))
             except StorageError as e:
-                code = _fail(f"{name}: {e}")
+                code = fail(f"{name}: {e}")
     finally:
         ws.close()
     if args.json:

@@ -6,11 +6,11 @@ import argparse
 import json
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kustodian.cli.main import open_workspace, workspace_path
+from kustodian.cli.main import fail, instant, open_workspace, workspace_path
 
 WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
 
@@ -71,11 +71,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_retention)
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     from kustodian.workspace.config import ConfigError
     from kustodian.workspace.workspace import Workspace, WorkspaceError
@@ -85,7 +80,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         with Workspace.init(path, workspace_id=args.workspace_id) as ws:
             print(f"created workspace {ws.workspace_id} in {path}")
     except (WorkspaceError, ConfigError) as e:
-        return _fail(str(e))
+        return fail(str(e))
     return 0
 
 
@@ -123,7 +118,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         summary = ingest_paths(ws, args.paths, fmt=args.format, table=args.table, progress=progress)
     except (ReadError, KeyError) as e:
-        return _fail(str(e).strip("'\""))
+        return fail(str(e).strip("'\""))
     finally:
         progress.done()
         ws.close()
@@ -156,14 +151,13 @@ def cmd_formats(args: argparse.Namespace) -> int:
 
 
 def _instant(text: str | None, option: str) -> datetime | None:
+    """The instant of an optional option; a ValueError names the option."""
     if text is None:
         return None
-    from kustodian.kql.literals import parse_datetime_ns
-
-    ns = parse_datetime_ns(text)
-    if ns is None:
+    when = instant(text)
+    if when is None:
         raise ValueError(f"{option}: '{text}' is not an ISO 8601 instant")
-    return datetime.fromtimestamp(ns / 1e9, UTC).replace(tzinfo=None)
+    return when
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -173,14 +167,19 @@ def cmd_export(args: argparse.Namespace) -> int:
         since = _instant(args.since, "--since")
         until = _instant(args.until, "--until")
     except ValueError as e:
-        return _fail(str(e))
+        return fail(str(e))
     ws = open_workspace(args)
     try:
         written = export_tables(
-            ws, args.tables or None, Path(args.out), args.format, since=since, until=until
+            ws,
+            args.tables or None,
+            Path(args.out),
+            args.format,
+            since=since.replace(tzinfo=None) if since else None,
+            until=until.replace(tzinfo=None) if until else None,
         )
     except (KeyError, OSError) as e:
-        return _fail(str(e).strip("'\""))
+        return fail(str(e).strip("'\""))
     finally:
         ws.close()
     for path, rows in written:
@@ -195,18 +194,18 @@ def cmd_tables(args: argparse.Namespace) -> int:
     try:
         if args.action == "create":
             if not args.name:
-                return _fail("tables create: give the table name (ending in _CL)")
+                return fail("tables create: give the table name (ending in _CL)")
             cols = []
             for spec in args.column:
                 name, _, tname = spec.partition(":")
                 ktype = type_from_name(tname.strip() or "string")
                 if ktype is None:
-                    return _fail(f"--column {spec}: unknown type '{tname}'")
+                    return fail(f"--column {spec}: unknown type '{tname}'")
                 cols.append((name.strip(), ktype))
             try:
                 schema = ws.create_custom_table(args.name, cols)
             except ValueError as e:
-                return _fail(str(e))
+                return fail(str(e))
             print(f"created {schema.name} ({len(schema.columns)} columns)")
             return 0
         from kustodian.workspace.retention import show
@@ -245,7 +244,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
             return 0
         if args.action == "set":
             if args.days is None:
-                return _fail("retention set: give --days")
+                return fail("retention set: give --days")
             try:
                 if args.table:
                     days = None if args.days == "default" else int(args.days)
@@ -255,13 +254,13 @@ def cmd_retention(args: argparse.Namespace) -> int:
                     retention.set_workspace_days(ws, int(args.days))
                     print(f"workspace default: {args.days} days")
             except (ConfigError, ValueError) as e:
-                return _fail(str(e))
+                return fail(str(e))
             return 0
         try:
             now = _instant(args.now, "--now")
         except ValueError as e:
-            return _fail(str(e))
-        removed = retention.apply(ws, now.replace(tzinfo=UTC) if now else None, args.dry_run)
+            return fail(str(e))
+        removed = retention.apply(ws, now, args.dry_run)
         verb = "would remove" if args.dry_run else "removed"
         if not removed:
             print(f"nothing past retention; {verb} 0 rows")
