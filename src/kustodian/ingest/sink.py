@@ -256,9 +256,12 @@ class Ingestor:
             finally:
                 self._txn_open = False
                 self.ws.lock.release()
-            if self.progress is not None:
-                self.summary.seconds = time.perf_counter() - self._started
-                self.progress(self.summary)
+            self._report()
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            self.summary.seconds = time.perf_counter() - self._started
+            self.progress(self.summary)
 
     def _rollback(self) -> None:
         if self._txn_open:
@@ -363,9 +366,8 @@ class Ingestor:
         self._in_txn += len(batch)
         if self._in_txn >= self.batch_rows:
             self._commit()  # reports progress
-        elif self.progress is not None:
-            self.summary.seconds = time.perf_counter() - self._started
-            self.progress(self.summary)
+        else:
+            self._report()
 
     def _batch(self, con: duckdb.DuckDBPyConnection, b: _Batch, received: datetime) -> list[_Error]:
         """Route and check the batch: one pass reads each record's keys (and category)."""
