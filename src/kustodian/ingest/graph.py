@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from kustodian.ingest.mapping import diagnostic_record
 from kustodian.ingest.readers import Format, ReadError, _lines, _whole
 from kustodian.ingest.sink import DIAG, Ingestor
 
@@ -113,7 +114,7 @@ def _signin_record(p: dict[str, Any], tenant_id: str | None) -> dict[str, Any]:
     identity = (
         p.get("userDisplayName") or p.get("userPrincipalName") or p.get("servicePrincipalName")
     )
-    return _envelope(
+    return diagnostic_record(
         time=p.get("createdDateTime"),
         tenant=str(tenant),
         operation=SIGNIN_OPERATION,
@@ -134,7 +135,7 @@ def _audit_record(p: dict[str, Any], tenant_id: str | None) -> dict[str, Any]:
     by = _object(p.get("initiatedBy"))
     who = _object(by.get("user")) or _object(by.get("app"))
     result = p.get("result")
-    return _envelope(
+    return diagnostic_record(
         time=p.get("activityDateTime"),
         tenant=tenant_id or "",
         operation=p.get("activityDisplayName") or "",
@@ -153,41 +154,6 @@ def _audit_record(p: dict[str, Any], tenant_id: str | None) -> dict[str, Any]:
 
 def _object(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _envelope(
-    *,
-    time: Any,
-    tenant: str,
-    operation: str,
-    category: str,
-    result_type: str,
-    description: str,
-    ip: str,
-    correlation: str,
-    identity: str,
-    level: int | str,
-    location: str,
-    properties: dict[str, Any],
-) -> dict[str, Any]:
-    return {
-        "time": time,
-        "resourceId": f"/tenants/{tenant}/providers/Microsoft.aadiam" if tenant else "",
-        "operationName": operation,
-        "operationVersion": "1.0",
-        "category": category,
-        "tenantId": tenant,
-        "resultType": result_type,
-        "resultSignature": "None",
-        "resultDescription": description,
-        "durationMs": 0,
-        "callerIpAddress": ip,
-        "correlationId": correlation,
-        "identity": identity,
-        "Level": level,
-        "location": location,
-        "properties": properties,
-    }
 
 
 def add_object(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from kustodian.kql.catalog import TableSchema
 from kustodian.kql.types import KType
@@ -102,6 +103,43 @@ DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S.%n",
     "%Y-%m-%d %H:%M:%S",
 )
+
+
+def diagnostic_record(
+    *,
+    time: Any,
+    tenant: str,
+    operation: str,
+    category: str,
+    result_type: str,
+    description: str,
+    ip: str,
+    correlation: str,
+    identity: str,
+    level: int | str,
+    location: str,
+    properties: dict[str, Any],
+) -> dict[str, Any]:
+    """A diagnostic-settings record (spec §3.2 envelope) around a Graph-style `properties`
+    object: what Graph objects and the simulator become before the mapping above."""
+    return {
+        "time": time,
+        "resourceId": f"/tenants/{tenant}/providers/Microsoft.aadiam" if tenant else "",
+        "operationName": operation,
+        "operationVersion": "1.0",
+        "category": category,
+        "tenantId": tenant,
+        "resultType": result_type,
+        "resultSignature": "None",
+        "resultDescription": description,
+        "durationMs": 0,
+        "callerIpAddress": ip,
+        "correlationId": correlation,
+        "identity": identity,
+        "Level": level,
+        "location": location,
+        "properties": properties,
+    }
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from kustodian.ingest.mapping import diagnostic_record
+
 TICKS = 10_000_000  # per second
 DAY = 86_400 * TICKS
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -71,24 +73,20 @@ def envelope(
     location: str,
     properties: dict[str, Any],
 ) -> dict[str, Any]:
-    return {
-        "time": iso(t),
-        "resourceId": f"/tenants/{tenant_id}/providers/Microsoft.aadiam",
-        "operationName": operation,
-        "operationVersion": "1.0",
-        "category": category,
-        "tenantId": tenant_id,
-        "resultType": result_type,
-        "resultSignature": "None",
-        "resultDescription": description,
-        "durationMs": 0,
-        "callerIpAddress": ip,
-        "correlationId": correlation_id,
-        "identity": identity,
-        "Level": level,
-        "location": location,
-        "properties": properties,
-    }
+    return diagnostic_record(
+        time=iso(t),
+        tenant=tenant_id,
+        operation=operation,
+        category=category,
+        result_type=result_type,
+        description=description,
+        ip=ip,
+        correlation=correlation_id,
+        identity=identity,
+        level=level,
+        location=location,
+        properties=properties,
+    )
 
 
 # Shared constant sub-objects (records are read-only).
