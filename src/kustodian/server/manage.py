@@ -463,7 +463,7 @@ class Manage:
                     "to": m.recipient,
                     "subject": m.subject,
                     "created": iso(m.created),
-                    "alertId": m.alert_id,
+                    "alertId": m.alert_id.rsplit("/", 1)[-1],  # as /alerts/{id} takes it
                     "actionGroup": m.action_group,
                     "body": m.text(),
                 }

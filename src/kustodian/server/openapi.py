@@ -3,9 +3,8 @@
 Each route's method and path come from the app itself, so a route cannot be missing from the
 document; what it takes and returns is declared here as data (`OPERATIONS`, `SCHEMAS`). A route
 without a declaration still appears, described by its handler's docstring.
-tests/server/snapshots/openapi.json pins the document; after changing a route, regenerate it:
-
-    python -m kustodian.server.openapi > tests/server/snapshots/openapi.json
+tests/server/snapshots/openapi.json pins the document; after changing a route, regenerate it with
+`make openapi` and review the diff.
 """
 
 from __future__ import annotations
@@ -554,9 +553,3 @@ def snapshot_text() -> str:
 
     with Workspace.open(":memory:") as ws:
         return json.dumps(document(create_app(ws)), indent=2, sort_keys=True) + "\n"
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.stdout.write(snapshot_text())
