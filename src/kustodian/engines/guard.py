@@ -44,7 +44,7 @@ def check_select(con: duckdb.DuckDBPyConnection, sql: str, tables: frozenset[str
     if len(statements) != 1:
         raise _refuse(f"{len(statements)} statements instead of one SELECT")
     if statements[0].type != duckdb.StatementType.SELECT:
-        raise _refuse(f"a {statements[0].type.name} statement instead of a SELECT")
+        raise _refuse(f"a statement of type {statements[0].type.name} instead of a SELECT")
     rows = con.execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchall()
     tree: dict[str, Any] = json.loads(rows[0][0]) if rows else {"error": True}
     if tree.get("error") or len(tree.get("statements", [])) != 1:
