@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 import duckdb
@@ -28,6 +29,23 @@ def column_sql(name: str, t: KType) -> str:
 def create_table_sql(table: TableSchema) -> str:
     cols = ", ".join(column_sql(name, t) for name, t in table.columns)
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols})'
+
+
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(%|B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def check_memory_limit(text: str) -> str:
+    """A DuckDB memory size ("2GB", "512MiB") or a share of the machine's RAM ("50%").
+
+    Raises:
+        ValueError: naming the value and the forms accepted.
+    """
+    if not _MEMORY_SIZE.fullmatch(text.strip()):
+        raise ValueError(
+            f"'{text}' is not a memory size: use a number with a unit (512MB, 2GB, 1.5GiB) "
+            "or a percentage of RAM (50%)"
+        )
+    return text.strip()
 
 
 # Settings applied to every connection that runs user queries.
@@ -67,7 +85,7 @@ class DuckDBEngine:
         for stmt in _SESSION:
             self._try(stmt)
         if memory_limit:
-            self.con.execute("SET memory_limit = ?", [memory_limit])
+            self.con.execute("SET memory_limit = ?", [check_memory_limit(memory_limit)])
         if temp_directory is not None:
             self.con.execute("SET temp_directory = ?", [temp_directory])
         for table in catalog.tables.values():

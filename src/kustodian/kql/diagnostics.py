@@ -213,7 +213,7 @@ def query_cancelled() -> Diagnostic:
 def out_of_memory() -> Diagnostic:
     return Diagnostic(
         "KQL4003",
-        "the query ran out of memory: it needed more than the server's memory limit",
+        "the query ran out of memory: it needed more than the memory limit",
         NO_SPAN,
         "summarize or filter earlier (a time range, fewer columns, take/top before sort), "
         "or raise the limit (kustodian serve --memory-limit)",
