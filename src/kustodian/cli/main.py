@@ -87,14 +87,21 @@ def workspace_path(args: argparse.Namespace) -> str:
 BULK_MEMORY_LIMIT = os.environ.get("KUSTODIAN_BULK_MEMORY_LIMIT", "1GB")
 
 
-def open_workspace(args: argparse.Namespace, *, bulk: bool = False) -> Any:
+def open_workspace(
+    args: argparse.Namespace, *, bulk: bool = False, memory_limit: str | None = None
+) -> Any:
     """Open the command's workspace (which must exist), or exit with the reason."""
+    from kustodian.engines.duckdb import check_memory_limit
     from kustodian.workspace.workspace import Workspace, WorkspaceError
 
+    limit = memory_limit or (BULK_MEMORY_LIMIT if bulk else None)
     try:
-        return Workspace.open(
-            workspace_path(args), create=False, memory_limit=BULK_MEMORY_LIMIT if bulk else None
-        )
+        if limit is not None:
+            check_memory_limit(limit)
+        return Workspace.open(workspace_path(args), create=False, memory_limit=limit)
+    except ValueError as e:  # a bad $KUSTODIAN_BULK_MEMORY_LIMIT
+        print(f"error: memory limit: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     except WorkspaceError as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(2) from None

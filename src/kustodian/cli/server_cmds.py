@@ -11,6 +11,9 @@ from typing import Any
 from kustodian.cli.main import fail, open_workspace
 
 WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
+# DuckDB's limit for the served workspace: half the RAM (DuckDB's own default is 80%), leaving
+# room for the Python side of a response (Arrow to JSON) and for the OS cache.
+SERVE_MEMORY_LIMIT = "50%"
 
 
 def register(sub: Any) -> None:
@@ -25,6 +28,12 @@ def register(sub: Any) -> None:
         type=int,
         default=500_000,
         help="rows per result table; more returns the first rows and a PartialError",
+    )
+    p.add_argument(
+        "--memory-limit",
+        default=SERVE_MEMORY_LIMIT,
+        help="memory the queries may use, e.g. 2GB or 50%% of RAM; a query needing more fails "
+        "with KQL4003 (default: 50%%)",
     )
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     p.set_defaults(func=cmd_serve)
@@ -48,6 +57,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from kustodian.engines.duckdb import check_memory_limit
     from kustodian.server.app import ServerSettings
     from kustodian.server.run import serve
 
@@ -55,7 +65,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return fail("--tls-cert and --tls-key go together")
     if args.max_rows < 1:
         return fail("--max-rows must be at least 1")
-    ws = open_workspace(args)
+    try:
+        memory_limit = check_memory_limit(args.memory_limit)
+    except ValueError as e:
+        return fail(f"--memory-limit: {e}")
+    ws = open_workspace(args, memory_limit=memory_limit)
     scheme = "https" if args.tls_cert else "http"
     print(
         f"serving workspace {ws.workspace_id} on {scheme}://{args.host}:{args.port}/v1",

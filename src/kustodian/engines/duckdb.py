@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from kustodian.engines.guard import check_select
 from kustodian.kql.catalog import Catalog, TableSchema
 from kustodian.kql.compiler import CompiledQuery
-from kustodian.kql.diagnostics import KqlError, engine_error, query_cancelled
+from kustodian.kql.diagnostics import KqlError, engine_error, out_of_memory, query_cancelled
 from kustodian.kql.functions import udfs
 from kustodian.kql.sqlnodes import SQL_TYPES
 from kustodian.kql.types import KType
@@ -29,6 +31,23 @@ def create_table_sql(table: TableSchema) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols})'
 
 
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(%|B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def check_memory_limit(text: str) -> str:
+    """A DuckDB memory size ("2GB", "512MiB") or a share of the machine's RAM ("50%").
+
+    Raises:
+        ValueError: naming the value and the forms accepted.
+    """
+    if not _MEMORY_SIZE.fullmatch(text.strip()):
+        raise ValueError(
+            f"'{text}' is not a memory size: use a number with a unit (512MB, 2GB, 1.5GiB) "
+            "or a percentage of RAM (50%)"
+        )
+    return text.strip()
+
+
 # Settings applied to every connection that runs user queries.
 _SESSION = (
     "SET TimeZone = 'UTC'",
@@ -44,8 +63,11 @@ class DuckDBEngine:
         database: a database file, ":memory:", or an open connection (the workspace's).
         catalog: the tables to create when missing.
         memory_limit: DuckDB's memory limit (e.g. "512MB"); default: DuckDB's (80% of RAM).
+        temp_directory: where DuckDB spills what does not fit in memory; "" disables spilling.
+            Default: DuckDB's (`<database>.tmp` next to a database file).
         sandbox: disable file and network access and lock the configuration, so user queries
-            can read only the database's own tables.
+            can read only the database's own tables; and check every query's SQL before it
+            runs (guard.py).
     """
 
     def __init__(
@@ -55,13 +77,17 @@ class DuckDBEngine:
         *,
         sandbox: bool = True,
         memory_limit: str | None = None,
+        temp_directory: str | None = None,
     ) -> None:
         self.catalog = catalog
+        self.sandbox = sandbox
         self.con = duckdb.connect(database) if isinstance(database, str) else database
         for stmt in _SESSION:
             self._try(stmt)
         if memory_limit:
-            self.con.execute("SET memory_limit = ?", [memory_limit])
+            self.con.execute("SET memory_limit = ?", [check_memory_limit(memory_limit)])
+        if temp_directory is not None:
+            self.con.execute("SET temp_directory = ?", [temp_directory])
         for table in catalog.tables.values():
             self.con.execute(create_table_sql(table))
         for udf in udfs().values():
@@ -89,6 +115,7 @@ class DuckDBEngine:
                 truncated result (more than `max_rows` rows) from a complete one.
         """
         try:
+            self.check(compiled.sql)
             rel = self.con.sql(compiled.sql, params=compiled.params or None)
             if rel is None:
                 raise KqlError([engine_error("the query returned no result set")])
@@ -98,9 +125,17 @@ class DuckDBEngine:
             table: pa.Table = rel.to_arrow_table()
         except duckdb.InterruptException:
             raise KqlError([query_cancelled()]) from None
+        except duckdb.OutOfMemoryException:
+            raise KqlError([out_of_memory()]) from None
         except duckdb.Error as e:
             raise KqlError([engine_error(_first_line(str(e)), _engine_hint(str(e)))]) from None
         return table
+
+    def check(self, sql: str) -> None:
+        """Refuse (KqlError KQL4004) SQL that is not one SELECT over the catalog's tables;
+        nothing to check without the sandbox."""
+        if self.sandbox:
+            check_select(self.con, sql, frozenset(n.lower() for n in self.catalog.tables))
 
     def close(self) -> None:
         self.con.close()
@@ -119,6 +154,4 @@ def _engine_hint(msg: str) -> str | None:
         return (
             "a value could not be converted; check types with getschema or use the to*() functions"
         )
-    if "Out of Memory" in msg:
-        return "narrow the query (a time range, fewer columns) or summarize earlier"
     return None

@@ -208,3 +208,22 @@ def query_cancelled() -> Diagnostic:
         NO_SPAN,
         "narrow the query (a time range, fewer columns) or raise the limit (Prefer: wait=N)",
     )
+
+
+def out_of_memory() -> Diagnostic:
+    return Diagnostic(
+        "KQL4003",
+        "the query ran out of memory: it needed more than the memory limit",
+        NO_SPAN,
+        "summarize or filter earlier (a time range, fewer columns, take/top before sort), "
+        "or raise the limit (kustodian serve --memory-limit)",
+    )
+
+
+def sandbox_violation(why: str) -> Diagnostic:
+    return Diagnostic(
+        "KQL4004",
+        f"internal error: the generated SQL was refused by the sandbox ({why})",
+        NO_SPAN,
+        "this is a bug in Kustodian's compiler, not in the query: please report the query",
+    )

@@ -119,6 +119,7 @@ class Server:
             )
             raise _unauthorized("The provided token is invalid, expired or revoked") from None
         request.state.token_name = info.name
+        request.state.token_id = info.id
         if info.role < role:
             raise ApiError(
                 403,
@@ -610,7 +611,9 @@ class Housekeeper(threading.Thread):
         try:
             delay = configured_delay(self.ws)
             for c in evaluate(self.ws, datetime.now(UTC), ingestion_delay=delay, notify=notify):
-                log.info("alert %s", c.change, extra={"rule": c.rule, "alert": c.alert_id})
+                log.info(
+                    "alert %s", c.change, extra={"fields": {"rule": c.rule, "alert": c.alert_id}}
+                )
         except Exception:  # logged; the next evaluation catches up the missed ticks
             log.exception("alert evaluation failed")
 
@@ -620,7 +623,7 @@ class Housekeeper(threading.Thread):
         try:
             removed = retention.apply_if_due(self.ws)
             if removed:
-                log.info("retention applied", extra={"removed": removed})
+                log.info("retention applied", extra={"fields": {"removed": removed}})
         except Exception:  # a failed run is logged and tried again at the next check
             log.exception("retention failed")
 
@@ -700,12 +703,14 @@ class AccessLog:
             await self.app(scope, receive, capture)
         finally:
             client = scope.get("client") or ("", 0)
+            state = scope.get("state", {})
             fields = {
                 "method": scope["method"],
                 "path": scope["path"],  # never the query string: it can hold the query text
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 "client": client[0],
-                "token": scope.get("state", {}).get("token_name"),
+                "token": state.get("token_name"),
+                "token_id": state.get("token_id"),  # the public id, never the secret
             }
             log.info("request", extra={"fields": fields})

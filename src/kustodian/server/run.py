@@ -36,7 +36,8 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "info") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    for name in ("kustodian.server", "uvicorn", "uvicorn.error"):
+    # "kustodian": the alerts, actions and connectors log while serving too
+    for name in ("kustodian", "kustodian.server", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.setLevel(level.upper())

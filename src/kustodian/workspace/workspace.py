@@ -46,6 +46,7 @@ from kustodian.workspace.config import (
 from kustodian.workspace.tables import SYSTEM_TABLES
 
 DB_FILE = "kustodian.duckdb"
+TEMP_DIR = "tmp"  # DuckDB's spill files, while a query needs more than the memory limit
 FORMAT_VERSION = migrations.CURRENT
 
 
@@ -156,7 +157,9 @@ class Workspace:
         migrations.ensure_internal_schema(con, config)
         catalog = build_catalog(con)
         ensure_tables(con, catalog)
-        engine = DuckDBEngine(con, catalog, memory_limit=memory_limit)
+        engine = DuckDBEngine(
+            con, catalog, memory_limit=memory_limit, temp_directory=temp_directory(path)
+        )
         return cls(engine, catalog, path, config)
 
     # -- identity and configuration ------------------------------------------------------------
@@ -179,6 +182,7 @@ class Workspace:
         return compile_all(kql, catalog=self.catalog, run_sql=self._run_trusted, **kwargs)
 
     def _run_trusted(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        self.engine.check(sql)  # compiled from the user's query: the sandbox checks it too
         return self.execute(sql, params or None).fetchall()
 
     def query(
@@ -385,6 +389,12 @@ class _Deadline:
             self.active = False
         if self.timer is not None:
             self.timer.cancel()
+
+
+def temp_directory(path: str) -> str:
+    """Where DuckDB spills: inside the workspace directory (never the process's working
+    directory, DuckDB's default for an in-memory database, which then does not spill)."""
+    return "" if path == ":memory:" else str(Path(path).resolve() / TEMP_DIR)
 
 
 def build_catalog(con: duckdb.DuckDBPyConnection) -> Catalog:

@@ -1,0 +1,56 @@
+"""Every escape attempt in escape_corpus.yaml fails cleanly through `Workspace.query`: a KQL
+diagnostic with the corpus's code, or the payload back as plain data; never another exception,
+never the secret file's content, never a changed setting, table or row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kustodian import Workspace
+from kustodian.ingest import ingest_records
+from kustodian.kql import KqlError
+from tests.engines.escape_corpus import Case, Secret, check_clean, engine_state, load_cases
+from tests.ingest.records import signin
+
+CASES = load_cases()
+
+
+@pytest.fixture(scope="module")
+def secret(tmp_path_factory: pytest.TempPathFactory) -> Secret:
+    return Secret(tmp_path_factory.mktemp("outside"))
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    ws = Workspace.init(tmp_path_factory.mktemp("escape") / "ws")
+    ingest_records(ws, [signin("s1", "ann@contoso.com", "2024-06-20T05:00:00Z")])
+    yield ws
+    ws.close()
+
+
+def test_the_corpus_covers_every_kind_of_path() -> None:
+    prefixes = {c.id.split("-")[0] for c in CASES}
+    assert prefixes >= {"fn", "tab", "stmt", "set", "lit", "id", "dyn", "re", "fmt", "ev"}
+    assert len(CASES) >= 100
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_escape_attempt_fails_cleanly(ws: Workspace, secret: Secret, case: Case) -> None:
+    case = case.bind(secret)
+    before = engine_state(ws)
+    try:
+        result = ws.query(case.kql)
+    except KqlError as e:
+        d = e.diagnostics[0]
+        assert case.expect == "code", f"{case.id}: {e.render()}"
+        assert d.code == case.expected, f"{case.id}: {e.render()}"
+        assert secret.sentinel not in e.render()
+    else:
+        assert secret.sentinel not in repr(result.rows)
+        check_clean(case, [n for n, _ in result.columns], result.rows)
+    assert engine_state(ws) == before
+    assert not (Path(ws.path) / "x.db").exists()
+    assert sorted(p.name for p in secret.dir.iterdir()) == ["secret.csv"]
