@@ -99,3 +99,18 @@ def test_bag_unpack_probes_are_checked_too(ws: Workspace) -> None:
     with pytest.raises(KqlError) as info:
         ws._run_trusted("SELECT * FROM _kustodian.secrets", {})
     assert info.value.diagnostics[0].code == "KQL4004"
+
+
+@pytest.mark.parametrize("op", ["read_csv('x'); --", "x(1) FROM t; DROP TABLE t; SELECT y", "A B"])
+def test_an_operation_name_is_never_spliced_unless_it_is_a_plain_name(op: str) -> None:
+    """The generator writes a `KqlFn` without a template as `name(args)`: a name that is not a
+    plain SQL name is refused (KQL3002) instead of becoming SQL text."""
+    from sqlglot import exp
+
+    from kustodian.kql.generate import generate
+    from kustodian.kql.sqlnodes import fn, lit
+
+    with pytest.raises(KqlError) as info:
+        generate(exp.select(fn(op, lit(1))))
+    assert info.value.diagnostics[0].code == "KQL3002"
+    assert generate(exp.select(fn("abs", lit(-1)))) == "SELECT abs(-1)"
