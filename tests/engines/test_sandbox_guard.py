@@ -99,3 +99,37 @@ def test_bag_unpack_probes_are_checked_too(ws: Workspace) -> None:
     with pytest.raises(KqlError) as info:
         ws._run_trusted("SELECT * FROM _kustodian.secrets", {})
     assert info.value.diagnostics[0].code == "KQL4004"
+
+
+@pytest.mark.parametrize("op", ["read_csv('x'); --", "x(1) FROM t; DROP TABLE t; SELECT y", "A B"])
+def test_an_operation_name_is_never_spliced_unless_it_is_a_plain_name(op: str) -> None:
+    """The generator writes a `KqlFn` without a template as `name(args)`: a name that is not a
+    plain SQL name is refused (KQL3002) instead of becoming SQL text."""
+    from sqlglot import exp
+
+    from kustodian.kql.generate import generate
+    from kustodian.kql.sqlnodes import fn, lit
+
+    with pytest.raises(KqlError) as info:
+        generate(exp.select(fn(op, lit(1))))
+    assert info.value.diagnostics[0].code == "KQL3002"
+    assert generate(exp.select(fn("abs", lit(-1)))) == "SELECT abs(-1)"
+
+
+def test_the_bag_unpack_probe_is_cancelled_and_bounded() -> None:
+    """The probe runs while compiling: it is cancelled with the query's time limit (KQL4002, not
+    DuckDB's InterruptException) and reads at most one key more than bag_unpack may make."""
+    ws = Workspace.open(":memory:")
+    endless = (
+        "range x from 1 to 1000000000000 step 1 | where x < 0 "
+        "| extend d = bag_pack(tostring(x), 1) | evaluate bag_unpack(d)"
+    )
+    with pytest.raises(KqlError) as info:
+        ws.query(endless, timeout=0.5)
+    assert info.value.diagnostics[0].code == "KQL4002"
+    wide = "range x from 1 to 20000 step 1 | extend d = bag_pack(tostring(x), 1) | evaluate bag_unpack(d)"
+    with pytest.raises(KqlError) as info:
+        ws.query(wide)
+    assert info.value.diagnostics[0].code == "KQL2009"
+    assert "10,000 columns" in info.value.diagnostics[0].message
+    assert ws.query("print x = 1").rows == [[1]]

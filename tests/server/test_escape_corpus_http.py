@@ -95,3 +95,14 @@ def test_a_trillion_row_range_times_out_cleanly(live: Live, kql: str) -> None:
     # the server is still healthy and answers the next query
     assert httpx.get(f"{live.url}/health", timeout=10).json() == {"status": "ok"}
     assert post(live, "print x = 1").json()["tables"][0]["rows"] == [[1]]
+
+
+def test_a_probe_that_runs_too_long_is_a_clean_timeout(live: Live) -> None:
+    """bag_unpack reads the data while compiling; that is cancelled like the query itself."""
+    kql = (
+        "range x from 1 to 1000000000000 step 1 | where x < 0 "
+        "| extend d = bag_pack(tostring(x), 1) | evaluate bag_unpack(d)"
+    )
+    r = post(live, kql, prefer="wait=1")
+    assert r.status_code == 400
+    assert r.json()["error"]["innererror"]["innererror"]["code"] == "KQL4002"

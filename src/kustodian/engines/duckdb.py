@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -114,22 +115,32 @@ class DuckDBEngine:
             max_rows: fetch at most this many rows plus one, so that the caller can tell a
                 truncated result (more than `max_rows` rows) from a complete one.
         """
-        try:
-            self.check(compiled.sql)
-            rel = self.con.sql(compiled.sql, params=compiled.params or None)
-            if rel is None:
-                raise KqlError([engine_error("the query returned no result set")])
-            if max_rows is not None:
-                # DuckDB keeps the order of the ordered sub-query under a LIMIT (and plans a top-N)
-                rel = rel.limit(max_rows + 1)
+        with _engine_errors():
+            rel = self._relation(compiled.sql, compiled.params, max_rows)
             table: pa.Table = rel.to_arrow_table()
-        except duckdb.InterruptException:
-            raise KqlError([query_cancelled()]) from None
-        except duckdb.OutOfMemoryException:
-            raise KqlError([out_of_memory()]) from None
-        except duckdb.Error as e:
-            raise KqlError([engine_error(_first_line(str(e)), _engine_hint(str(e)))]) from None
         return table
+
+    def rows(
+        self, sql: str, params: dict[str, Any] | None = None, *, max_rows: int | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Like `run`, as Python tuples: for SQL compiled from a query that the compiler runs
+        itself (the `bag_unpack` probe), checked and limited the same way."""
+        with _engine_errors():
+            rows: list[tuple[Any, ...]] = self._relation(sql, params, max_rows).fetchall()
+        return rows
+
+    def _relation(
+        self, sql: str, params: dict[str, Any] | None, max_rows: int | None
+    ) -> duckdb.DuckDBPyRelation:
+        self.check(sql)
+        rel = self.con.sql(sql, params=params or None)
+        if rel is None:
+            raise KqlError([engine_error("the query returned no result set")])
+        if max_rows is not None:
+            # DuckDB keeps the order of the ordered sub-query under a LIMIT (and plans a top-N):
+            # the engine stops after these rows instead of producing the whole result
+            rel = rel.limit(max_rows + 1)
+        return rel
 
     def check(self, sql: str) -> None:
         """Refuse (KqlError KQL4004) SQL that is not one SELECT over the catalog's tables;
@@ -143,6 +154,19 @@ class DuckDBEngine:
     def execute(self, sql: str, params: Any = None) -> Any:
         """Trusted statements (ingestion, setup): not for user queries."""
         return self.con.execute(sql, params)
+
+
+@contextlib.contextmanager
+def _engine_errors() -> Iterator[None]:
+    """DuckDB's errors while running a query, as KQL diagnostics (never a bare traceback)."""
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise KqlError([query_cancelled()]) from None
+    except duckdb.OutOfMemoryException:
+        raise KqlError([out_of_memory()]) from None
+    except duckdb.Error as e:
+        raise KqlError([engine_error(_first_line(str(e)), _engine_hint(str(e)))]) from None
 
 
 def _first_line(msg: str) -> str:

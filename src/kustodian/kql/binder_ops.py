@@ -257,6 +257,10 @@ def _percentiles(
 
 # ------------------------------------------------------------------ join and lookup
 
+# bag_unpack without a schema makes a column per distinct key: beyond this, it is an error
+# (read while binding, so a bag with millions of keys must not be fetched whole)
+MAX_BAG_UNPACK_COLUMNS = 10_000
+
 _JOIN_KINDS = {
     "innerunique",
     "inner",
@@ -689,7 +693,10 @@ def _bag_unpack(self: Binder, node: P.Node, op: S.Evaluate, env: Env) -> P.Node:
                 make_schema([("key", KType.STRING)])
             )
         )
-        rows = self.probe(probe)
+        # at most one more key than allowed: the engine stops there, however many there are
+        rows = self.probe(P.Limit(probe.schema, probe, lit(MAX_BAG_UNPACK_COLUMNS + 1)))
+        if len(rows) > MAX_BAG_UNPACK_COLUMNS:
+            raise self.fatal(D.too_many_columns("bag_unpack", MAX_BAG_UNPACK_COLUMNS, op.span))
         keys = [
             (prefix + str(r[0]), KType.DYNAMIC)
             for r in sorted(rows, key=lambda r: str(r[0]))

@@ -193,6 +193,15 @@ def not_constant(what: str, span: Span) -> Diagnostic:
     return Diagnostic("KQL2008", f"{what} must be a constant", span, ks_code="KS129")
 
 
+def too_many_columns(what: str, limit: int, span: Span) -> Diagnostic:
+    return Diagnostic(
+        "KQL2009",
+        f"{what} would make more than {limit:,} columns",
+        span,
+        "give the output schema, e.g. '| evaluate bag_unpack(col) : (*, a:string)'",
+    )
+
+
 def unsupported(what: str, span: Span, hint: str | None = None) -> Diagnostic:
     return Diagnostic("KQL3001", f"{what} is not supported yet", span, hint)
 

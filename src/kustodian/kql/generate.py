@@ -6,6 +6,7 @@ from the function families' template tables, plus a type mapping.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -19,6 +20,7 @@ from kustodian.kql.functions.base import NoTranslation, render_template
 from kustodian.kql.sqlnodes import KqlAggFn, KqlFn, parenthesize
 
 DIALECTS = ("duckdb", "spark")
+_SQL_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 class MissingTranslation(Exception):
@@ -35,7 +37,10 @@ def _renderer(dialect: str) -> Any:
         op = e.this if isinstance(e.this, str) else e.this.name
         t = table.get(op)
         if t is None:
-            if dialect == "duckdb":
+            if dialect == "duckdb" and _SQL_NAME.fullmatch(op):
+                # an operation named like the DuckDB function it is; the name is spliced into
+                # the SQL, so it must be a plain name (operation names come from the function
+                # catalog, never from a query: this keeps it so by construction)
                 args = ", ".join(gen.sql(a) for a in e.expressions)
                 return f"{op}({args})"
             raise MissingTranslation(op, dialect, untranslatable(dialect).get(op, ""))

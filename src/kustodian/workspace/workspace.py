@@ -182,8 +182,9 @@ class Workspace:
         return compile_all(kql, catalog=self.catalog, run_sql=self._run_trusted, **kwargs)
 
     def _run_trusted(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        self.engine.check(sql)  # compiled from the user's query: the sandbox checks it too
-        return self.execute(sql, params or None).fetchall()
+        # compiled from the user's query: checked, cancellable and error-mapped as a query is
+        with self.lock:
+            return self.engine.rows(sql, params)
 
     def query(
         self,
