@@ -5,7 +5,9 @@ the real clock, a thread that stops promptly when the server stops it."""
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,9 +20,12 @@ from kustodian.alerts.detections import detections
 from kustodian.alerts.notify import notifier
 from kustodian.cli import demo
 from kustodian.ingest import ingest_records
+from kustodian.server import tokens
+from kustodian.server.app import ServerSettings, create_app
 from kustodian.simulate import Simulation, build_tenant
 from kustodian.simulate.live import LiveFeed
 from kustodian.workspace.named_locations import trusted_ranges
+from tests.server.conftest import ServerThread
 
 USERS = 25
 FLUSH = timedelta(minutes=15)  # records reach the workspace in batches this far apart
@@ -118,3 +123,22 @@ def test_live_feed_thread_stops_promptly() -> None:
     assert feed.ingested == after  # nothing is written once stopped
     rows = ws.query("union SigninLogs, AuditLogs | count").rows
     assert rows[0][0] >= 1 and feed.ingested >= rows[0][0]
+
+
+def test_the_server_runs_the_live_feed_and_serves_its_records() -> None:
+    ws = Workspace.open(":memory:")
+    secret, _ = tokens.create(ws, tokens.Role.READER, "demo", None)
+    feed = LiveFeed(ws, users=USERS, seed=demo.SEED, days=1, speed=3600, flush_every=0.2)
+    app = create_app(ws, ServerSettings(alert_check=0), background=[feed])
+    with ServerThread(app) as srv:
+        url = f"http://127.0.0.1:{srv.port}/v1/workspaces/{ws.workspace_id}/query"
+        body = json.dumps({"query": "SigninLogs | count"}).encode()
+        headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+        deadline, count = time.monotonic() + 60, 0
+        while count == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            req = urllib.request.Request(url, body, headers)
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                count = json.load(resp)["tables"][0]["rows"][0][0]
+        assert count > 0 and feed.is_alive()
+    assert not feed.is_alive() and feed.error is None  # stopped with the server
