@@ -46,6 +46,7 @@ def cmd_detections(args: argparse.Namespace) -> int:
                 "mitre": list(d.mitre),
                 "parameters": {
                     n: {"type": p.type, "default": p.default, "description": p.description}
+                    | ({"setting": p.setting} if p.setting else {})
                     for n, p in d.parameters.items()
                 },
             }
