@@ -21,3 +21,16 @@ def test_doc_examples_load_and_compile() -> None:
             save_rule(ws, rule)
             names.append(rule.name)
     assert "break-glass-sign-in" in names and "arm-break-glass" in names
+
+
+def test_every_detection_and_saved_query_is_documented() -> None:
+    from kustodian.alerts.detections import detections
+    from kustodian.alerts.queries import saved_queries
+
+    text = (DOC.parent / "detections.md").read_text(encoding="utf-8")
+    for d in detections().values():
+        row = next((line for line in text.splitlines() if line.startswith(f"| {d.name} |")), "")
+        assert row, f"docs/detections.md has no row for {d.name}"
+        assert f"| {d.doc['severity']} |" in row and all(t in row for t in d.mitre), d.name
+    for name in saved_queries():
+        assert f"| `{name}` |" in text, name

@@ -84,6 +84,7 @@ def evaluate(
     rules: Iterable[str | Rule] | None = None,
     notify: Notify | None = None,
     links_base_url: str | None = None,
+    catch_up: bool = True,
 ) -> list[AlertChange]:
     """Evaluate the due ticks of every enabled rule (or of `rules`) up to `at`.
 
@@ -96,6 +97,8 @@ def evaluate(
             common alert schema payload, unless its actions are muted. Its exceptions are
             recorded on the change (`notify_error`), never raised.
         links_base_url: base URL for the payload's links to the query results.
+        catch_up: evaluate every missed tick since the last one (the scheduler's way); False
+            evaluates only the latest tick at or before `at`, if it is newer than the last.
 
     Returns:
         The Fired and Resolved changes, in tick order.
@@ -106,7 +109,7 @@ def evaluate(
         for rule in _select(ws, rules):
             if rule.enabled:
                 changes.extend(
-                    _evaluate_rule(ws, rule, at, ingestion_delay, notify, links_base_url)
+                    _evaluate_rule(ws, rule, at, ingestion_delay, notify, links_base_url, catch_up)
                 )
     changes.sort(key=lambda c: (c.tick, c.rule))
     return changes
@@ -136,12 +139,15 @@ def floor_tick(t: datetime, frequency: timedelta) -> datetime:
     return EPOCH + ((t - EPOCH) // frequency) * frequency
 
 
-def due_ticks(rule: Rule, last: datetime | None, at: datetime) -> list[datetime]:
-    """Ticks to evaluate: after `last` up to `at`; only the latest for a rule never evaluated."""
+def due_ticks(
+    rule: Rule, last: datetime | None, at: datetime, catch_up: bool = True
+) -> list[datetime]:
+    """Ticks to evaluate: after `last` up to `at`; only the latest for a rule never evaluated
+    (or without `catch_up`)."""
     f = rule.evaluation_frequency
     latest = floor_tick(at, f)
-    if last is None:
-        return [latest]
+    if last is None or not catch_up:
+        return [latest] if last is None or latest > last else []
     first = max(floor_tick(last, f) + f, floor_tick(at - CATCH_UP, f) + f)
     count = (latest - first) // f + 1
     return [first + k * f for k in range(max(0, count))]
@@ -154,11 +160,12 @@ def _evaluate_rule(
     delay: timedelta,
     notify: Notify | None,
     links: str | None,
+    catch_up: bool = True,
 ) -> list[AlertChange]:
     with ws.lock:
         last, _ = store.last_tick(ws.engine.con, rule.name)
     changes: list[AlertChange] = []
-    for tick in due_ticks(rule, last, at):
+    for tick in due_ticks(rule, last, at, catch_up):
         done = _evaluate_tick(ws, rule, tick, delay)
         for change in done:
             _notify(ws, rule, change, notify, links)

@@ -14,6 +14,13 @@ def register(sub: Any) -> None:
     p.add_argument("action", choices=("list", "show", "enable", "disable"))
     p.add_argument("name", nargs="?", help="the detection's name")
     p.add_argument("--param", action="append", default=[], metavar="K=V", help="a parameter")
+    p.add_argument(
+        "--action-group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an action group its alerts notify (enable; repeatable)",
+    )
     p.add_argument("--workspace", help="workspace directory (default: $KUSTODIAN_WORKSPACE)")
     p.set_defaults(func=cmd_detections)
 
@@ -40,7 +47,7 @@ def cmd_detections(args: argparse.Namespace) -> int:
         ws = open_workspace(args)
         try:
             if args.action == "enable":
-                rule = enable(ws, args.name, params)
+                rule = enable(ws, args.name, params, args.action_group)
                 print(f"enabled {rule.name}")
             else:
                 disable(ws, args.name)

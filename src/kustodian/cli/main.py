@@ -56,6 +56,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kustodian.cli.action_cmds",
     "kustodian.cli.alert_cmds",
     "kustodian.cli.detection_cmds",
+    "kustodian.cli.content_cmds",
     "kustodian.cli.dcr_cmds",
 )
 

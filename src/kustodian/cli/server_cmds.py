@@ -36,6 +36,15 @@ def register(sub: Any) -> None:
         "with KQL4003 (default: 50%%)",
     )
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    p.add_argument(
+        "--simulate-live",
+        type=int,
+        default=0,
+        metavar="USERS",
+        help="while serving, add a simulated tenant of USERS accounts as its records happen "
+        "(the live simulator, inside the server: it holds the workspace)",
+    )
+    p.add_argument("--simulate-seed", type=int, default=0, help="the live simulator's seed")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("token", help="create, list or revoke API tokens")
@@ -69,6 +78,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         memory_limit = check_memory_limit(args.memory_limit)
     except ValueError as e:
         return fail(f"--memory-limit: {e}")
+    if args.simulate_live and args.simulate_live < 20:
+        return fail(f"--simulate-live: at least 20 users (got {args.simulate_live})")
     ws = open_workspace(args, memory_limit=memory_limit)
     scheme = "https" if args.tls_cert else "http"
     print(
@@ -84,8 +95,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         tls_key=args.tls_key,
         settings=ServerSettings(max_rows=args.max_rows),
         log_level=args.log_level,
+        background=_live(ws, args),
     )
     return 0
+
+
+def _live(ws: Any, args: argparse.Namespace) -> list[Any]:
+    from kustodian.simulate.live import LiveFeed
+
+    if not args.simulate_live:
+        return []
+    return [LiveFeed(ws, users=args.simulate_live, seed=args.simulate_seed, days=30)]
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:

@@ -15,10 +15,10 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -633,14 +633,28 @@ class Housekeeper(threading.Thread):
             self.join(timeout)
 
 
+class Background(Protocol):
+    """Work started with the server and stopped (waited for) before the workspace closes."""
+
+    def start(self) -> None: ...
+    def stop(self, timeout: float = 60.0) -> None: ...
+
+
 def create_app(
-    ws: Workspace, settings: ServerSettings | None = None, *, close_workspace: bool = False
+    ws: Workspace,
+    settings: ServerSettings | None = None,
+    *,
+    close_workspace: bool = False,
+    background: Sequence[Background] = (),
 ) -> Starlette:
     """The ASGI app serving `ws`.
 
     Args:
         close_workspace: close the workspace when the app shuts down (after the last request
             has finished); otherwise the caller owns it.
+        background: more threads to run while serving, such as the live simulator
+            (`kustodian.simulate.live.LiveFeed`): started after the Housekeeper, stopped
+            before it.
     """
     server = Server(ws, settings or ServerSettings())
 
@@ -648,7 +662,11 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         housekeeper = Housekeeper(ws, server.settings)
         housekeeper.start()
+        for b in background:
+            b.start()
         yield
+        for b in reversed(background):
+            await run_in_threadpool(b.stop)
         await run_in_threadpool(housekeeper.stop)
         if close_workspace:
             await run_in_threadpool(ws.close)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from kustodian.server.app import ServerSettings, create_app
+from kustodian.server.app import Background, ServerSettings, create_app
 from kustodian.workspace.workspace import Workspace
 
 # Seconds in-flight requests get to finish after SIGINT/SIGTERM before connections are closed.
@@ -53,18 +54,20 @@ def serve(
     tls_key: str | None = None,
     settings: ServerSettings | None = None,
     log_level: str = "info",
+    background: Sequence[Background] = (),
 ) -> None:
     """Serve `ws` until SIGINT/SIGTERM, then close it.
 
     On a signal, uvicorn stops accepting connections, lets in-flight requests finish (up to
     SHUTDOWN_GRACE seconds), runs the app's shutdown (which closes the workspace, checkpointing
     DuckDB) and then re-raises the signal, so the process ends as the signal says.
+    `background` threads (the live simulator) run while serving, as in `create_app`.
     """
     import uvicorn
 
     configure_logging(log_level)
     config = uvicorn.Config(
-        create_app(ws, settings, close_workspace=True),
+        create_app(ws, settings, close_workspace=True, background=background),
         host=host,
         port=port,
         ssl_certfile=tls_cert,

@@ -198,6 +198,8 @@ class Simulation:
             ],
         }
         self._started = False
+        # who holds an admin role (for single-factor sign-ins of privileged users)
+        self.privileged: set[str] = {u.upn for u in self.tenant.users if u.is_admin}
         # planner state: app lists per (device, admin), days away travelling, phones that
         # still speak Exchange ActiveSync, one address per workload
         self.app_lists: dict[tuple[str, bool], tuple[list[App], list[int], list[App]]] = {}
@@ -510,6 +512,7 @@ class Simulation:
             truth.bad_passwords[upn] += 1
         elif code == 50057:
             truth.disabled_attempts[upn] += 1
+            truth.timeline.append(("disabled-account", at))
         client = p["clientAppUsed"]
         if client in cat.LEGACY_CLIENTS:
             truth.legacy[client] += 1
@@ -518,6 +521,15 @@ class Simulation:
             level = p["riskLevelDuringSignIn"]
             if level not in ("none", "hidden"):
                 truth.risky_signins[level] += 1
+            if "high" in (level, p["riskLevelAggregated"]) and p["riskState"] == "atRisk":
+                truth.high_risk[upn] += 1
+                truth.timeline.append(("high-risk", at))
+            if code == 0 and p["mfaDetail"].get("authMethod") == "Text message":
+                truth.sms_mfa[upn] += 1
+                truth.timeline.append(("sms-mfa", at))
+            if code == 0 and p["authenticationRequirement"] == SINGLE and upn in self.privileged:
+                truth.privileged_single_factor[upn] += 1
+                truth.timeline.append(("privileged-single-factor", at))
         if code != 0 or not p["userId"]:
             return
         st = self.state[p["userId"]]
@@ -611,6 +623,9 @@ class Simulation:
             self.truth.role_assignments.append(
                 (spec.targets[0]["userPrincipalName"], role, who.get("userPrincipalName", ""))
             )
+            if role.endswith("Administrator"):
+                self.privileged.add(spec.targets[0]["userPrincipalName"])
+        self.truth.timeline.append((spec.activity, record["time"]))
         self.emit(record)
 
     def push_audit(self, t: int, spec: AuditSpec) -> None:
@@ -1030,6 +1045,7 @@ class Simulation:
         if a.client in cat.LEGACY_CLIENTS:
             p["authenticationProtocol"] = "ropc"
             p["authenticationProcessingDetails"] = rec.LEGACY_TLS
+        self.truth.timeline.append((a.scenario, iso(t)))
         code = self._attempt(t, a, u, p, when)
         if a.after is not None:
             a.after(t, a, code)

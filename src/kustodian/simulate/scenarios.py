@@ -963,7 +963,9 @@ class Planner:
                 )
 
     def roles(self) -> None:
-        """Role assignments, one of them to an admin role (Global Administrator)."""
+        """Role assignments, one of them to an admin role (Global Administrator). The new
+        admin's sign-ins at the office stay single-factor: the admin MFA policy (CA003)
+        targets the directory's admins as they were, not the new role holder."""
         picks = [("Global Administrator", self.actor())]
         if self.sim.days >= 7:
             picks += [

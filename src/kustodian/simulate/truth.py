@@ -72,6 +72,13 @@ class GroundTruth:
     role_assignments: list[tuple[str, str, str]] = field(default_factory=list)  # (UPN, role, by)
     requirement: Counter[str] = field(default_factory=Counter)  # SignInLogs by requirement
     mfa_methods: Counter[str] = field(default_factory=Counter)  # fresh MFA steps by method
+    sms_mfa: Counter[str] = field(default_factory=Counter)  # UPN -> sign-ins with MFA by SMS
+    high_risk: Counter[str] = field(default_factory=Counter)  # UPN -> high-risk, atRisk sign-ins
+    # UPN -> successful single-factor interactive sign-ins while holding an admin role
+    privileged_single_factor: Counter[str] = field(default_factory=Counter)
+    # (what, time): every scenario attempt (by scenario), audit event (by activity), and the
+    # sign-ins behind disabled-account, high-risk, sms-mfa and privileged-single-factor
+    timeline: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def redeemed(self) -> list[str]:

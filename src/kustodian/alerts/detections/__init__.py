@@ -3,12 +3,17 @@
 A detection file is our rule YAML form plus `parameters` (name -> `type` list|int|string|timespan,
 `default`, `description`) and `mitre` (ATT&CK technique ids). `{{name}}` in the query is replaced
 by the parameter's KQL literal; enabling saves the rule as `builtin-<name>` in the rules store.
+
+A parameter may name a workspace `setting` it defaults to (`trusted_named_locations`: the
+trusted named locations' ranges). Enabling without a value for it reads the workspace, and
+`refresh(ws)` re-renders the enabled rules after the setting changes.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +29,18 @@ PREFIX = "builtin-"
 PARAM_TYPES = ("list", "int", "string", "timespan")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _TIMESPAN = re.compile(r"^\d+(\.\d+)?(d|h|m|s|ms)$")
+FROM_SETTINGS = "settingParameters"  # customProperties: parameters read from the workspace
+
+
+def _trusted_named_locations(ws: Workspace) -> list[str]:
+    from kustodian.workspace.named_locations import trusted_ranges
+
+    return trusted_ranges(ws)
+
+
+SETTINGS: dict[str, Callable[[Workspace], Any]] = {
+    "trusted_named_locations": _trusted_named_locations,
+}
 
 # MITRE ATT&CK tactics of the techniques the shipped detections name (sub-techniques inherit
 # their technique's tactics).
@@ -42,6 +59,7 @@ class Parameter:
     type: str
     default: Any
     description: str = ""
+    setting: str | None = None  # a workspace setting the value comes from when not given
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +95,25 @@ class Detection:
             "mitre": list(self.mitre),
             "parameters": {
                 n: {"type": p.type, "default": p.default, "description": p.description}
+                | ({"setting": p.setting} if p.setting else {})
                 for n, p in self.parameters.items()
             },
         }
 
-    def rule(self, params: dict[str, Any] | None = None) -> Rule:
-        """The rule with parameters substituted (defaults for those not given)."""
+    def rule(
+        self,
+        params: dict[str, Any] | None = None,
+        *,
+        action_groups: list[str] | tuple[str, ...] = (),
+        from_settings: list[str] | tuple[str, ...] = (),
+    ) -> Rule:
+        """The rule with parameters substituted (defaults for those not given).
+
+        Args:
+            params: parameter values (text from the command line is coerced).
+            action_groups: the action groups its alerts notify.
+            from_settings: names of parameters whose values came from workspace settings.
+        """
         values = {n: p.default for n, p in self.parameters.items()}
         for k, v in (params or {}).items():
             if k not in self.parameters:
@@ -104,7 +135,11 @@ class Detection:
                 **{f"param.{k}": _text(values[k]) for k in sorted(values)},
             }
         )
+        if from_settings:
+            props[FROM_SETTINGS] = ", ".join(from_settings)
         doc["customProperties"] = props
+        if action_groups:
+            doc["actionGroups"] = list(action_groups)
         (rule,) = parse_document(doc, f"detection '{self.name}'")
         return rule
 
@@ -159,8 +194,14 @@ def _parse(text: str, where: str) -> Detection:
         t = spec.get("type", "string")
         if t not in PARAM_TYPES:
             raise RuleError(f"{where}: parameters.{n}.type: {t!r} is not one of {PARAM_TYPES}")
+        setting = spec.get("setting")
+        if setting is not None and setting not in SETTINGS:
+            raise RuleError(
+                f"{where}: parameters.{n}.setting: {setting!r} is not one of {list(SETTINGS)}"
+            )
         p = Parameter(n, t, None, str(spec.get("description", "")))
-        params[n] = Parameter(n, t, coerce(p, spec.get("default"), where), p.description)
+        default = coerce(p, spec.get("default"), where)
+        params[n] = Parameter(n, t, default, p.description, setting)
     used = set(_PLACEHOLDER.findall(str(doc.get("query", ""))))
     if used - set(params):
         raise RuleError(f"{where}: query uses undeclared parameters {sorted(used - set(params))}")
@@ -192,11 +233,24 @@ def get_detection(name: str) -> Detection:
     return all_[key]
 
 
-def enable(ws: Workspace, name: str, params: dict[str, Any] | None = None) -> Rule:
-    """Save the parameterised rule (compiled first) and enable it; returns the rule."""
+def enable(
+    ws: Workspace,
+    name: str,
+    params: dict[str, Any] | None = None,
+    action_groups: list[str] | tuple[str, ...] = (),
+) -> Rule:
+    """Save the parameterised rule (compiled first) and enable it; returns the rule.
+
+    Parameters with a workspace `setting` that are not given take the setting's value.
+    """
     from kustodian.alerts.store import save_rule
 
-    rule = get_detection(name).rule(params)
+    d = get_detection(name)
+    given = dict(params or {})
+    from_settings = [n for n, p in d.parameters.items() if p.setting and n not in given]
+    for n in from_settings:
+        given[n] = SETTINGS[str(d.parameters[n].setting)](ws)
+    rule = d.rule(given, action_groups=action_groups, from_settings=from_settings)
     save_rule(ws, rule)
     return rule
 
@@ -227,19 +281,59 @@ def configure(
     Raises:
         RuleError: no such detection or parameter, a bad value, or a query that does not compile.
     """
-    from dataclasses import replace
-
-    from kustodian.alerts.store import save_rule, set_enabled
+    from kustodian.alerts.store import get_rule, save_rule, set_enabled
 
     d = get_detection(name)
     was_enabled, values = state(ws, d)
     target = was_enabled if enabled is None else enabled
     if params or target:
-        rule = d.rule({**values, **(params or {})})
+        saved = get_rule(ws, d.rule_name)
+        given = {**values, **(params or {})}
+        # parameters read from workspace settings stay so unless given a value now
+        from_settings = [
+            n for n, p in d.parameters.items() if p.setting and n not in (params or {})
+        ]
+        if saved is not None:
+            props = saved.custom_properties.get(FROM_SETTINGS)
+            reread = {n.strip() for n in props.split(",")} if props else set()
+            from_settings = [n for n in from_settings if n in reread]
+        for n in from_settings:
+            given[n] = SETTINGS[str(d.parameters[n].setting)](ws)
+        groups = saved.action_groups if saved is not None else ()
+        rule = d.rule(given, action_groups=groups, from_settings=from_settings)
         save_rule(ws, replace(rule, enabled=target))
     elif was_enabled:
         set_enabled(ws, d.rule_name, False)
     return target
+
+
+def refresh(ws: Workspace) -> list[str]:
+    """Re-render the stored built-in rules that read workspace settings (after a setting
+    changed), keeping their other parameters, action groups and enabled state.
+
+    Returns:
+        The names of the rules saved again.
+    """
+    from kustodian.alerts.store import list_rules, save_rule
+
+    done = []
+    for r in list_rules(ws):
+        props = r.custom_properties
+        if not r.name.startswith(PREFIX) or not props.get(FROM_SETTINGS):
+            continue
+        d = get_detection(r.name)
+        reread = {n.strip() for n in props[FROM_SETTINGS].split(",")}
+        kept = {
+            n: props[f"param.{n}"]
+            for n in d.parameters
+            if n not in reread and f"param.{n}" in props
+        }
+        for n in reread:
+            kept[n] = SETTINGS[str(d.parameters[n].setting)](ws)
+        rule = d.rule(kept, action_groups=r.action_groups, from_settings=sorted(reread))
+        save_rule(ws, replace(rule, enabled=r.enabled))
+        done.append(r.name)
+    return done
 
 
 def disable(ws: Workspace, name: str) -> None:
