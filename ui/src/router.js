@@ -39,16 +39,26 @@ export function match(path) {
   return prefixed[0] || null;
 }
 
+function notFound(path, home) {
+  const p = document.createElement('p');
+  const a = document.createElement('a');
+  a.href = `#${home}`;
+  a.textContent = 'Back to Logs';
+  p.append(`There is no page at #${path} yet. `, a);
+  return p;
+}
+
 /** Renders the route of the current hash into `outlet`; `guard(route)` may redirect. */
 export async function show(outlet, ctx, guard) {
   const { path, params } = parse(window.location.hash);
   const route = match(path);
+  if (current && typeof current.cleanup === 'function') current.cleanup();
+  current = null;
   if (!route) {
-    navigate(ctx.home);
+    outlet.replaceChildren(notFound(path, ctx.home));
     return;
   }
   if (guard && !guard(route)) return;
-  if (current && typeof current.cleanup === 'function') current.cleanup();
   const module = await route.load();
   outlet.replaceChildren();
   document.title = `${route.title} - Kustodian`;

@@ -103,16 +103,19 @@ def main() -> int:
 
 
 def serve_demo(ws: Workspace) -> int:
-    """Serve the demo workspace on 127.0.0.1 (the Logs Query API; the web UI is the next
-    issue), with a reader token printed once. Ctrl+C stops it."""
+    """Serve the demo workspace on 127.0.0.1 (the web UI and the Logs Query API), with a
+    one-time sign-in link for the UI and a reader token, printed once. Ctrl+C stops it."""
     from kustodian.server import tokens
     from kustodian.server.run import serve
+    from kustodian.server.sessions import login_url
 
     port = int(os.environ.get("KUSTODIAN_DEMO_PORT", "8080"))
     secret, _ = tokens.create(ws, tokens.Role.READER, "demo", None)
     base = f"http://127.0.0.1:{port}/v1/workspaces/{ws.workspace_id}"
     print(
         f"\nServing the demo workspace on http://127.0.0.1:{port} (Ctrl+C stops it).\n"
+        f"Open the web UI (one-time sign-in link, valid 1 hour):\n"
+        f"  {login_url(ws, 'http', '127.0.0.1', port)}\n"
         f"A reader token for it (shown once): {secret}\n"
         f"  curl -s -H 'Authorization: Bearer {secret}' -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"query": "SigninLogs | summarize count() by ResultType"}}\' {base}/query\n'

@@ -143,6 +143,14 @@ def create_login_code(
     return code
 
 
+def login_url(ws: Workspace, scheme: str, host: str, port: int) -> str:
+    """The one-time sign-in link `kustodian serve` prints (an admin session, one use)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"{scheme}://{shown}:{port}/ui/login?code={create_login_code(ws)}"
+
+
 def redeem_login_code(ws: Workspace, code: str, *, now: datetime | None = None) -> TokenInfo:
     """The token a login code signs in with; the code is used up. Raises TokenError."""
     now = now or datetime.now(UTC)

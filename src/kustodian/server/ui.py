@@ -32,14 +32,15 @@ if TYPE_CHECKING:
 
 STATIC = Path(__file__).parent / "static"
 
-# Monaco and its workers load from our origin only. `style-src 'unsafe-inline'`: Monaco writes
-# <style> elements at run time (themes, decorations, the suggest widget) and sets style attributes
-# throughout; without it the editor renders unstyled. Scripts stay strictly 'self': no inline
-# script, no eval in the page. `worker-src blob:`: monaco may wrap a worker script in a blob.
+# Everything loads from our origin; scripts strictly 'self' (no inline script, no eval in the
+# page); Monaco's workers are bundle files, so `worker-src 'self'` (no blob:) is enough.
+# `style-src 'unsafe-inline'`: Monaco writes <style> elements at run time (themes, token colours,
+# decorations, the suggest widget): without it Chromium blocks 32 of them and the editor renders
+# unstyled (checked by hand with the stricter policy; docs/ui.md#security).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
-    "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {
