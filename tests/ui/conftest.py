@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from kustodian.ingest import ingest_records
 from kustodian.server import ServerSettings, create_app, tokens
@@ -36,13 +37,6 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-if CHROMIUM is None:
-    pytest.skip(
-        "Debian's chromium is not installed (make chromium installs it)", allow_module_level=True
-    )
-
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
 
 
 @dataclass
@@ -77,6 +71,8 @@ def simulated_workspace(path: Path) -> tuple[Workspace, dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def live_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveUi]:
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (`make chromium` installs it)")
     if not STATIC.is_file():
         pytest.fail(f"the web UI is not built ({STATIC} is missing): run `make ui`")
     ws, keys = simulated_workspace(tmp_path_factory.mktemp("ui") / "ws")

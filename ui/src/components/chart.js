@@ -10,7 +10,8 @@ const PALETTE = ['#0b62a4', '#d95f02', '#1b7837', '#7b3294', '#b2182b', '#35978f
 const NUMERIC = new Set(['int', 'long', 'real', 'decimal']);
 const W = 800;
 const H = 380;
-const M = { top: 40, right: 20, bottom: 56, left: 72 };
+const BASE = { top: 40, right: 48, bottom: 56, left: 72 };
+let M = BASE; // the margins of the chart being drawn (chart() sets them: labels need room)
 
 const list = (v) => (v ? String(v).split(',').map((x) => x.trim()).filter(Boolean) : null);
 
@@ -96,9 +97,9 @@ function stackValues(series, mode) {
   );
 }
 
-function yAxis(svg, lo, hi, scaleY, horizontal, scaleX) {
+function yAxis(svg, ticks, scaleY, horizontal, scaleX) {
   const g = s('g', { class: 'axis y-axis' });
-  for (const t of niceTicks(lo, hi)) {
+  for (const t of ticks) {
     if (horizontal) {
       const px = scaleX(t);
       g.append(s('line', { x1: px, x2: px, y1: M.top, y2: H - M.bottom, class: 'gridline' }));
@@ -121,25 +122,34 @@ function xyChart(svg, vis, x, series, mode) {
   const xs = numericX && !bars ? all.map((p) => xValue(p[0], x.type)) : [];
   const xlo = Math.min(...xs);
   const xhi = Math.max(...xs);
-  const ylo = Math.min(0, ...all.map((p) => Math.min(p[1], p[2])));
-  const yhi = Math.max(1, ...all.map((p) => p[2]));
+  const dataLo = Math.min(0, ...all.map((p) => Math.min(p[1], p[2])));
+  const dataHi = Math.max(1, ...all.map((p) => p[2]));
+  const ticks = niceTicks(dataLo, dataHi); // the axis ends on a tick at or above the data
+  if (ticks.length > 1 && ticks[ticks.length - 1] < dataHi) ticks.push(ticks[ticks.length - 1] + ticks[1] - ticks[0]);
+  const ylo = Math.min(dataLo, ticks[0]);
+  const yhi = ticks[ticks.length - 1];
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;
   const horizontal = vis === 'barchart';
   const valueScale = horizontal ? (v) => M.left + ((v - ylo) / (yhi - ylo)) * plotW : (v) => M.top + plotH - ((v - ylo) / (yhi - ylo)) * plotH;
   const posScale = (v) => M.left + (xhi === xlo ? plotW / 2 : ((v - xlo) / (xhi - xlo)) * plotW);
-  yAxis(svg, ylo, yhi, valueScale, horizontal, valueScale);
+  yAxis(svg, ticks, valueScale, horizontal, valueScale);
   const g = s('g', { class: 'x-axis axis' });
   if (bars) {
     const band = (horizontal ? plotH : plotW) / Math.max(1, cats.length);
     const grouped = mode !== 'stacked' && mode !== 'stacked100';
     const inner = grouped ? band * 0.8 / Math.max(1, series.length) : band * 0.8;
-    const step = Math.max(1, Math.ceil(cats.length / (horizontal ? 16 : 12)));
+    const step = Math.max(1, Math.ceil(cats.length / (horizontal ? 16 : 24)));
     cats.forEach((c, i) => {
       if (i % step) return;
-      const label = x.type === 'datetime' ? new Date(c).toISOString().slice(0, 10) : c;
-      if (horizontal) g.append(s('text', { x: M.left - 6, y: M.top + band * (i + 0.5) + 4, 'text-anchor': 'end' }, label.slice(0, 18)));
-      else g.append(s('text', { x: M.left + band * (i + 0.5), y: H - M.bottom + 16, 'text-anchor': 'middle' }, label.slice(0, 14)));
+      const label = short(catLabel(c, x.type));
+      if (horizontal) {
+        g.append(s('text', { x: M.left - 6, y: M.top + band * (i + 0.5) + 4, 'text-anchor': 'end' }, label));
+      } else {
+        const cx = M.left + band * (i + 0.5);
+        const cy = H - M.bottom + 14;
+        g.append(s('text', { x: cx, y: cy, 'text-anchor': 'end', transform: `rotate(-35 ${cx} ${cy})` }, label));
+      }
     });
     stacked.forEach((pts, si) => {
       const sg = s('g', { class: 'series', 'data-series': series[si].name, fill: PALETTE[si % PALETTE.length] });
@@ -178,6 +188,26 @@ function xyChart(svg, vis, x, series, mode) {
   svg.append(g);
   svg.append(s('line', { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: 'axis-line' }));
   svg.append(s('line', { x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom, class: 'axis-line' }));
+}
+
+const LABEL = 24; // characters of a category label drawn (the full one is in the grid)
+
+function catLabel(c, type) {
+  return type === 'datetime' ? new Date(c).toISOString().slice(0, 10) : String(c);
+}
+
+function short(text) {
+  return text.length > LABEL ? `${text.slice(0, LABEL - 1)}\u2026` : text;
+}
+
+/** Margins for this chart: room for category labels (left of bars, under columns). */
+function margins(vis, table, x) {
+  if (vis !== 'barchart' && vis !== 'columnchart') return BASE;
+  const at = table.columns.indexOf(table.columns.find((c) => c.name === x.name));
+  const longest = Math.max(4, ...table.rows.map((r) => short(catLabel(r[at], x.type)).length));
+  return vis === 'barchart'
+    ? { ...BASE, left: Math.min(220, 36 + longest * 7) }
+    : { ...BASE, bottom: Math.min(170, 40 + longest * 5) };
 }
 
 function niceTimeTicks(lo, hi) {
@@ -219,6 +249,7 @@ export function chart(table, props) {
   const vis = props.visualization;
   if (!KINDS.includes(vis)) return h('p', { class: 'note' }, `The ${vis} visualization is not drawn here; see the results grid.`);
   const { x, series } = seriesOf(table, props);
+  M = margins(vis, table, x);
   const label = props.title || `${vis} of ${series.map((sr) => sr.name).join(', ')}`;
   const svg = frame(props.title, props.xtitle ?? (vis === 'piechart' ? null : x.name), props.ytitle, label);
   if (!series.length || !table.rows.length) return h('p', { class: 'note' }, 'No numeric data to chart.');

@@ -196,7 +196,7 @@ export async function render(root, ctx) {
     const items = readHistory(ws);
     historyList.replaceChildren(
       ...(items.length ? items : []).map((i) =>
-        h('li', {}, h('button', { type: 'button', class: 'query-link', title: i.query, onclick: () => use(i.query, i.timespan) }, i.query.replace(/\s+/g, ' ').slice(0, 60))),
+        h('li', {}, h('button', { type: 'button', class: 'query-link', title: i.query, onclick: () => use(i.query, i.timespan) }, i.query.replace(/\s+/g, ' ').slice(0, 140))),
       ),
     );
     if (!items.length) historyList.append(h('li', { class: 'note' }, 'No queries run yet.'));
