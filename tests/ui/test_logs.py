@@ -239,3 +239,51 @@ def test_shift_enter_runs_the_query(live_ui: LiveUi, width: int) -> None:
     page.keyboard.press("Shift+Enter")
     page.wait_for_selector("#result-grid")
     assert grid_column(page, 0) == ["42"]
+
+
+def test_a_server_error_shows_its_code_and_hint_and_underlines_the_spot(live_ui: LiveUi) -> None:
+    page = live_ui.page()
+    run_query(page, 'SigninLogs | where UserPrincipleName == "x"')
+    error = page.inner_text("#query-error")
+    assert "BadArgumentError" in error
+    assert "KQL2001" in error and "line 1, position 20" in error
+    assert "UserPrincipalName" in error  # the hint
+    server = page.evaluate(
+        "() => window.kustodianEditor.markers().filter(m => m.owner === 'server')"
+        ".map(m => [m.startColumn, m.endColumn])"
+    )
+    assert server == [[20, 37]]
+
+
+def test_format_and_intellisense_come_from_the_kusto_language_service(live_ui: LiveUi) -> None:
+    page = live_ui.page()
+    wait_editor(page)
+    page.wait_for_selector("#schema details.table")
+    page.evaluate(
+        "() => window.kustodianEditor.setValue('SigninLogs | where ResultType == \"0\" | take 5')"
+    )
+    page.click("#format")
+    page.wait_for_function("() => window.kustodianEditor.getValue().includes('\\n')")
+    lines = page.evaluate("() => window.kustodianEditor.getValue()").splitlines()
+    assert lines[0] == "SigninLogs" and lines[-1].strip().startswith("| take 5")
+    page.evaluate("() => window.kustodianEditor.setValue('SigninLogs\\n| where UserPr')")
+    page.evaluate("() => window.kustodianEditor.editor.setPosition({lineNumber: 2, column: 15})")
+    page.click("#editor .view-lines")
+    page.keyboard.press("End")
+    page.keyboard.press("Control+Space")
+    row = page.wait_for_selector(".suggest-widget .monaco-list-row:has-text('UserPrincipalName')")
+    assert row is not None
+    screenshot(page, "logs-intellisense")
+
+
+def test_every_request_stays_on_the_server(live_ui: LiveUi) -> None:
+    page = live_ui.context().new_page()
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.goto(f"{live_ui.url}/#/logs")
+    run_query(page, MFA)
+    page.wait_for_selector("#schema details.table")
+    page.wait_for_timeout(1000)  # the language service's workers have started
+    outside = [u for u in urls if not u.startswith((live_ui.url, "data:", "blob:"))]
+    assert outside == []
+    assert any("kusto.worker" in u for u in urls)
