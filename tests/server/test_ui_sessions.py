@@ -51,6 +51,18 @@ def test_login_with_a_bad_token_is_refused(live: Live, body: dict[str, str]) -> 
     assert "set-cookie" not in r.headers
 
 
+def test_login_takes_only_json(live: Live) -> None:
+    # an HTML form (text/plain, urlencoded) from another site cannot sign a browser in
+    r = httpx.post(
+        f"{live.url}/ui/login",
+        content=f'{{"token": "{live.keys["reader"]}", "x": "="}}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert r.status_code == 415
+    assert r.json()["error"]["code"] == "UnsupportedMediaType"
+    assert "set-cookie" not in r.headers
+
+
 def test_session_queries_need_the_csrf_header_on_unsafe_methods(live: Live) -> None:
     client, csrf = signed_in(live, "reader")
     refused = query(client, live)

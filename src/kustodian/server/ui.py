@@ -147,6 +147,12 @@ class UiRoutes:
     async def login(self, request: Request) -> Response:
         """`POST /ui/login` `{"token": "kst_..."}`: open a session."""
         address = self.server.check_limit(request)
+        # JSON only: an HTML form on another site cannot send it, so it cannot sign a browser
+        # in to the attacker's session (login CSRF)
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise ApiError(
+                415, "UnsupportedMediaType", "Sign in with Content-Type: application/json"
+            )
         try:
             body = await request.json()
         except ValueError:

@@ -44,6 +44,9 @@ export function render(root, ctx) {
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
     error,
   );
+  if (ctx.params.get('error') === 'link') {
+    error.textContent = 'That sign-in link is used, expired or unknown: paste a token, or restart the server for a new link.';
+  }
   root.append(form);
   token.focus();
 }
