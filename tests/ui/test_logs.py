@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, unquote
 
 import pytest
@@ -179,6 +179,28 @@ def test_the_time_range_applies_unless_the_query_sets_its_own(live_ui: LiveUi) -
     assert page.is_visible("#set-in-query")
     assert page.is_disabled("#timerange")
     assert int(grid_column(page, 0)[0]) == live_ui.ws.query(own).rows[0][0]
+
+
+def test_a_custom_range_is_sent_as_a_start_end_timespan(live_ui: LiveUi) -> None:
+    page = live_ui.page()
+    page.wait_for_selector("#timerange")
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    start = end - timedelta(days=2)
+    page.select_option("#timerange", "custom")
+    page.fill("#range-from", start.strftime("%Y-%m-%dT%H:%M"))  # the browser's zone is UTC
+    page.fill("#range-to", end.strftime("%Y-%m-%dT%H:%M"))
+    run_query(page, "SigninLogs | summarize n = count(), first = min(TimeGenerated)")
+    expected = live_ui.ws.query(
+        "SigninLogs | summarize n = count(), first = min(TimeGenerated)", timespan=(start, end)
+    ).rows[0]
+    assert int(grid_column(page, 0)[0]) == expected[0] > 0
+    assert grid_column(page, 1)[0] == expected[1] >= start.isoformat()[:19]
+    page.select_option("#timerange", "P7D")
+    page.select_option("#timerange", "custom")
+    page.fill("#range-to", start.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#range-from", end.strftime("%Y-%m-%dT%H:%M"))
+    page.click("#run")
+    page.wait_for_selector("#query-error:has-text('start before its end')")
 
 
 def test_history_and_saved_queries_survive_a_reload(live_ui: LiveUi) -> None:
