@@ -99,6 +99,24 @@ def test_each_render_kind_draws_the_series_and_titles_of_its_data(live_ui: LiveU
         screenshot(page, f"chart-{kind}")
 
 
+def test_render_properties_pick_the_columns_and_series(live_ui: LiveUi) -> None:
+    page = live_ui.page()
+    base = f"{WEEK}| summarize n = count(), users = dcount(UserPrincipalName) by AppDisplayName"
+    run_query(page, f"{base} | render columnchart with (ycolumns=users)")
+    page.wait_for_selector("figure.chart.columnchart")
+    assert legend(page) == ["users"]
+    apps = f"{WEEK}| summarize n = count() by bin(TimeGenerated, 1d), AuthenticationRequirement, ClientAppUsed"
+    run_query(page, f"{apps} | render timechart with (series=ClientAppUsed, legend=hidden)")
+    page.wait_for_selector("figure.chart.timechart")
+    clients = {r[2] for r in live_ui.ws.query(apps).rows}
+    assert page.locator("figure.chart g.series").count() == len(clients)
+    assert {
+        page.locator("figure.chart g.series").nth(i).get_attribute("data-series")
+        for i in range(len(clients))
+    } == clients
+    assert page.locator("figure.chart .legend").count() == 0
+
+
 def test_the_grid_sorts_expands_dynamic_values_and_exports_csv(live_ui: LiveUi, tmp_path) -> None:
     page = live_ui.page()
     text = f"{WEEK}| summarize n = count() by AppDisplayName"
