@@ -111,12 +111,16 @@ def test_tls_with_a_trusted_self_signed_ca_and_graceful_shutdown(tmp_path: Path)
         with client:  # closed before shutdown: an idle TLS keep-alive delays it
             result = client.query_workspace(workspace_id, "SigninLogs | count", timespan=None)
         assert isinstance(result, LogsQueryResult) and result.tables[0].rows[0][0] == 3
+        # over TLS the web UI's session cookie is Secure
+        login = httpx.post(f"{base}/ui/login", json={"token": keys["reader"]}, verify=trust)
+        assert "secure" in [f.strip().lower() for f in login.headers["set-cookie"].split(";")]
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the process ends by it
     assert proc.returncode in (0, -signal.SIGTERM), err
     assert '"msg": "workspace closed"' in err
+    assert f"https://127.0.0.1:{port}/ui/login?code=" in err  # the one-time sign-in link
     logs = [line for line in err.splitlines() if line.startswith("{")]
     assert any('"path": "/v1/workspaces/' in line and '"status": 200' in line for line in logs)
     assert keys["reader"] not in err and "SigninLogs | count" not in err

@@ -146,11 +146,13 @@ def print_queries(ws: Workspace, now: datetime, tenant: Tenant) -> int:
 
 
 def serve_demo(ws: Workspace, tenant: Tenant) -> int:
-    """Serve the demo workspace on 127.0.0.1 (the Logs Query API; the web UI is the next
-    issue), with a reader token printed once, and the live simulator adding the tenant's
-    records as they happen (the detections evaluate every 30 s). Ctrl+C stops it."""
+    """Serve the demo workspace on 127.0.0.1 (the web UI and the Logs Query API), with a
+    one-time sign-in link for the UI and a reader token, printed once, and the live simulator
+    adding the tenant's records as they happen (the detections evaluate every 30 s). Ctrl+C
+    stops it."""
     from kustodian.server import tokens
     from kustodian.server.run import serve
+    from kustodian.server.sessions import login_url
     from kustodian.simulate.live import LiveFeed
 
     port = int(os.environ.get("KUSTODIAN_DEMO_PORT", "8080"))
@@ -161,6 +163,8 @@ def serve_demo(ws: Workspace, tenant: Tenant) -> int:
     alerts = "Alerts | project TimeGenerated, AlertRule, Severity, MonitorCondition, Dimensions"
     print(
         f"\nServing the demo workspace on http://127.0.0.1:{port} (Ctrl+C stops it).\n"
+        f"Open the web UI (one-time sign-in link, valid 1 hour):\n"
+        f"  {login_url(ws, 'http', '127.0.0.1', port)}\n"
         f"A reader token for it (shown once): {secret}\n"
         f"  curl -s -H 'Authorization: Bearer {secret}' -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"query": "SigninLogs | summarize count() by ResultType"}}\' {base}/query\n'

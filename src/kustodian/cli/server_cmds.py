@@ -74,6 +74,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return fail("--tls-cert and --tls-key go together")
     if args.max_rows < 1:
         return fail("--max-rows must be at least 1")
+    from kustodian.server.sessions import login_url
+
     try:
         memory_limit = check_memory_limit(args.memory_limit)
     except ValueError as e:
@@ -83,7 +85,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ws = open_workspace(args, memory_limit=memory_limit)
     scheme = "https" if args.tls_cert else "http"
     print(
-        f"serving workspace {ws.workspace_id} on {scheme}://{args.host}:{args.port}/v1",
+        f"serving workspace {ws.workspace_id} on {scheme}://{args.host}:{args.port}/v1\n"
+        f"web UI, one-time sign-in link (valid 1 hour): "
+        f"{login_url(ws, scheme, args.host, args.port)}",
         file=sys.stderr,
     )
     # the app closes the workspace when it shuts down (uvicorn then re-raises the signal)

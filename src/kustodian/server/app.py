@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kustodian.kql.diagnostics import KqlError
 from kustodian.kql.literals import format_timespan_ticks
 from kustodian.result import QueryResult
-from kustodian.server import manage, openapi, querylog, tokens
+from kustodian.server import manage, openapi, querylog, sessions, tokens, ui
 from kustodian.server.errors import ApiError, error_document, kql_error_document
 from kustodian.server.tokens import Role, TokenError, TokenInfo
 from kustodian.timespans import parse_duration, parse_timespan
@@ -93,10 +93,12 @@ class Server:
         self.settings = settings
         self.limiter = FailureLimiter(settings.auth_failures, settings.auth_window)
         self.last_touch: dict[str, float] = {}
+        self.sessions = sessions.Sessions()  # the web UI's (server/ui.py)
 
     # -- authentication ------------------------------------------------------------------------
 
-    async def authenticate(self, request: Request, role: Role) -> TokenInfo:
+    def check_limit(self, request: Request) -> str:
+        """The client's address; raises 429 while it has failed authentication too often."""
         address = request.client.host if request.client else "unknown"
         wait = self.limiter.retry_after(address)
         if wait is not None:
@@ -106,18 +108,15 @@ class Server:
                 f"Too many failed authentication attempts; retry after {wait} seconds",
                 headers={"Retry-After": str(wait)},
             )
+        return address
+
+    async def authenticate(self, request: Request, role: Role) -> TokenInfo:
+        address = self.check_limit(request)
         header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthorized("Valid authentication was not provided")
-        try:
-            info = await run_in_threadpool(tokens.verify, self.ws, token.strip())
-        except TokenError as e:
-            self.limiter.fail(address)
-            log.warning(
-                "authentication failed", extra={"fields": {"client": address, "why": str(e)}}
-            )
-            raise _unauthorized("The provided token is invalid, expired or revoked") from None
+        if not header and sessions.COOKIE in request.cookies:
+            info = await ui.session_identity(self, request)  # the web UI: cookie + CSRF
+        else:
+            info = await self._bearer(header, address)
         request.state.token_name = info.name
         request.state.token_id = info.id
         if info.role < role:
@@ -129,6 +128,19 @@ class Server:
             )
         await self._touch(info)
         return info
+
+    async def _bearer(self, header: str, address: str) -> TokenInfo:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("Valid authentication was not provided")
+        try:
+            return await run_in_threadpool(tokens.verify, self.ws, token.strip())
+        except TokenError as e:
+            self.limiter.fail(address)
+            log.warning(
+                "authentication failed", extra={"fields": {"client": address, "why": str(e)}}
+            )
+            raise _unauthorized("The provided token is invalid, expired or revoked") from None
 
     async def _touch(self, info: TokenInfo) -> None:
         now = time.monotonic()
@@ -683,10 +695,11 @@ def create_app(
         Route("/manage/v1/tokens/{token}", server.revoke_token, methods=["DELETE"]),
         *manage.routes(server),
         openapi.route(),
+        *ui.routes(server),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(AccessLog)],
+        middleware=[Middleware(AccessLog), Middleware(ui.SecurityHeaders)],
         lifespan=lifespan,
         exception_handlers={
             ApiError: _api_error,

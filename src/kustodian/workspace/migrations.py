@@ -59,6 +59,12 @@ _INTERNAL = (
     # the healthy evaluations since, and until when its actions are muted.
     """CREATE TABLE IF NOT EXISTS _kustodian.alert_series (rule VARCHAR, dim_key VARCHAR,
         open_alert VARCHAR, healthy INTEGER, muted_until TIMESTAMP, PRIMARY KEY (rule, dim_key))""",
+    # The web UI (kustodian.server.ui): saved queries, and one-time login codes (hashes only).
+    """CREATE TABLE IF NOT EXISTS _kustodian.saved_queries (id VARCHAR PRIMARY KEY,
+        name VARCHAR, query VARCHAR, timespan VARCHAR, author VARCHAR, created TIMESTAMPTZ,
+        updated TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS _kustodian.ui_login_codes (code_hash VARCHAR PRIMARY KEY,
+        token_id VARCHAR, expires TIMESTAMPTZ)""",
 )
 
 
