@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint types pytest venv clean docs bench oracle azurite ui chromium
+.PHONY: test demo lint types pytest venv clean docs bench oracle azurite ui chromium openapi
 
 venv: $(STAMP)
 
@@ -60,6 +60,10 @@ test: lint types pytest
 
 docs: venv
 	$(BIN)/python -m kustodian.kql.functions.support_doc > docs/kql-support.md
+
+# The OpenAPI snapshot tests/server/test_openapi.py compares with: regenerate after an API change.
+openapi: venv
+	$(BIN)/python -c "from kustodian.server.openapi import snapshot_text; print(snapshot_text(), end='')" > tests/server/snapshots/openapi.json
 
 demo: venv ui
 	$(BIN)/python -m kustodian.cli.demo

@@ -56,6 +56,15 @@ class Delivery:
     error: str = ""
     outbox_id: int | None = None
 
+    @property
+    def detail(self) -> str:
+        """One line on the outcome: the error, the HTTP status, or where the email went."""
+        if self.outbox_id is not None:
+            return f"kept in the local outbox as message {self.outbox_id} (no SMTP server)"
+        if self.http_status is not None and not self.error:
+            return f"HTTP {self.http_status}"
+        return self.error
+
     def to_json(self) -> dict[str, Any]:
         return {
             "deliveryId": self.delivery_id,

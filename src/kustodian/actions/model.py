@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,16 @@ class ActionGroup:
                 doc[key] = items
         return doc
 
+    def to_redacted_json(self) -> dict[str, Any]:
+        """The YAML form with webhook URLs redacted (Teams and Slack URLs are credentials)."""
+        doc = self.to_json()
+        for items in doc.values():
+            if isinstance(items, list):
+                for item in items:
+                    if "url" in item:
+                        item["url"] = redact_url(item["url"])
+        return doc
+
 
 _YAML_LISTS = {
     ReceiverKind.EMAIL: "email",
@@ -132,6 +142,22 @@ def redact_url(url: str) -> str:
     port = f":{parts.port}" if parts.port else ""
     rest = "/..." if parts.path not in ("", "/") or parts.query else ""
     return f"{parts.scheme}://{host}{port}{rest}"
+
+
+def keep_redacted_urls(group: ActionGroup, previous: ActionGroup | None) -> ActionGroup:
+    """The group, with each webhook URL that is the redacted form of the same receiver's stored
+    URL replaced by the stored one: a group read back (URLs redacted) and saved again keeps its
+    secret URLs."""
+    if previous is None:
+        return group
+    stored = {(r.kind, r.name.lower()): r.target for r in previous.receivers}
+    receivers = []
+    for r in group.receivers:
+        old = stored.get((r.kind, r.name.lower()))
+        if r.kind is not ReceiverKind.EMAIL and old is not None and r.target == redact_url(old):
+            r = replace(r, target=old)
+        receivers.append(r)
+    return replace(group, receivers=tuple(receivers))
 
 
 def kind_of_url(url: str) -> ReceiverKind:

@@ -226,6 +226,22 @@ class OutboxMessage:
     action_group: str
     message: str  # the whole RFC 5322 message, as it would have been sent
 
+    def _parsed(self) -> Any:
+        import email
+        import email.policy
+
+        return email.message_from_string(self.message, policy=email.policy.default)
+
+    def headers(self) -> dict[str, str]:
+        """From, To, Date and Subject, as the message has them."""
+        msg = self._parsed()
+        return {h: str(msg[h]) for h in ("From", "To", "Date", "Subject")}
+
+    def text(self) -> str:
+        """The plain-text body (the message also has an HTML part)."""
+        body = self._parsed().get_body(preferencelist=("plain",))
+        return str(body.get_content()).rstrip() if body is not None else ""
+
 
 def add_to_outbox(
     ws: Workspace,

@@ -14,6 +14,7 @@ from kustodian.alerts.payload import common_alert_schema
 from kustodian.alerts.store import (
     Alert,
     AlertError,
+    RuleQueryError,
     delete_rule,
     get_alert,
     get_rule,
@@ -32,6 +33,7 @@ __all__ = [
     "Dimension",
     "Rule",
     "RuleError",
+    "RuleQueryError",
     "SentinelSettings",
     "common_alert_schema",
     "delete_rule",

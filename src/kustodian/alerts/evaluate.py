@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,22 @@ MAX_ALERTS_PER_RESULT = 150  # Sentinel's limit for AlertPerResult
 ALERT_NAMESPACE = uuid.UUID("6f0c8f64-3d0e-4b53-9d9b-6a8c2f1e5a11")
 
 Notify = Callable[[list[str], dict[str, Any]], None]
+
+# One evaluation at a time per process: the server's timer and an API call evaluating at once
+# would both read a rule's last tick and evaluate the same tick twice.
+_EVALUATING = threading.Lock()
+
+
+def configured_delay(ws: Workspace) -> timedelta:
+    """The workspace's `settings.alerts.ingestion_delay` (ISO 8601), else none.
+
+    Raises:
+        ValueError: the setting is not an ISO 8601 duration.
+    """
+    from kustodian.timespans import parse_duration
+
+    text = ws.config.settings.get("alerts", {}).get("ingestion_delay", "PT0S")
+    return parse_duration(str(text))
 
 
 @dataclass
@@ -85,9 +102,12 @@ def evaluate(
     """
     at = _utc(at)
     changes: list[AlertChange] = []
-    for rule in _select(ws, rules):
-        if rule.enabled:
-            changes.extend(_evaluate_rule(ws, rule, at, ingestion_delay, notify, links_base_url))
+    with _EVALUATING:
+        for rule in _select(ws, rules):
+            if rule.enabled:
+                changes.extend(
+                    _evaluate_rule(ws, rule, at, ingestion_delay, notify, links_base_url)
+                )
     changes.sort(key=lambda c: (c.tick, c.rule))
     return changes
 

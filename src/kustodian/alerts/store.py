@@ -26,6 +26,15 @@ class AlertError(LookupError):
     """No such alert, or a state change it cannot take; the message says which."""
 
 
+class RuleQueryError(RuleError):
+    """A rule's query does not compile: the message as RuleError's, plus the KQL error itself
+    (its diagnostics carry the code, span and hint) for callers that report it structurally."""
+
+    def __init__(self, message: str, error: KqlError) -> None:
+        super().__init__(message)
+        self.error = error
+
+
 # --- rules --------------------------------------------------------------------------------
 
 
@@ -40,9 +49,10 @@ def check_query(ws: Workspace, rule: Rule) -> None:
     except KqlError as e:
         d = e.diagnostics[0]
         line, col = d.line_col(rule.query)
-        raise RuleError(
+        raise RuleQueryError(
             f"rule '{rule.name}': query:{line}:{col}: {d.code}: {d.message}\n"
-            + d.render(rule.query)  # the source line, a caret under the span, and the hint
+            + d.render(rule.query),  # the source line, a caret under the span, and the hint
+            e,
         ) from None
     columns = dict(compiled[0].columns)
     _check_columns(rule, columns)
@@ -258,8 +268,13 @@ def list_alerts(
     condition: str | None = None,
     user_state: str | None = None,
     severity: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[Alert]:
-    where, params = [], []
+    """Alerts, newest first; each filter is optional (text ones match case-insensitively,
+    `since`/`until` bound FiredTime, inclusive)."""
+    where: list[str] = []
+    params: list[Any] = []
     for column, value in (
         ("AlertRule", rule),
         ("MonitorCondition", condition),
@@ -269,6 +284,10 @@ def list_alerts(
         if value is not None:
             where.append(f"lower({column}) = lower(?)")
             params.append(value)
+    for op, bound in ((">=", since), ("<=", until)):
+        if bound is not None:
+            where.append(f"FiredTime {op} ?")
+            params.append(_naive(bound))
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     return _select(ws, clause + " ORDER BY FiredTime DESC, AlertId", params)
 

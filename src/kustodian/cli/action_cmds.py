@@ -162,14 +162,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ws.close()
     if group is None:
         return fail(f"no action group named '{args.name}' (see `kustodian action-groups list`)")
-    doc = group.to_json()
-    for items in doc.values():  # webhook URLs may hold tokens: show them redacted
-        if isinstance(items, list):
-            for item in items:
-                if "url" in item:
-                    from kustodian.actions.model import redact_url
-
-                    item["url"] = redact_url(item["url"])
+    doc = group.to_redacted_json()  # webhook URLs may hold tokens
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
@@ -219,11 +212,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def _detail(d: Any) -> str:
-    if d.outbox_id is not None:
-        return f"kustodian outbox show {d.outbox_id}"
-    if d.http_status is not None and not d.error:
-        return f"HTTP {d.http_status}"
-    return str(d.error)
+    return f"kustodian outbox show {d.outbox_id}" if d.outbox_id is not None else str(d.detail)
 
 
 # -- smtp ----------------------------------------------------------------------------------------
@@ -314,9 +303,6 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_show(args: argparse.Namespace) -> int:
-    import email
-    import email.policy
-
     from kustodian.actions.store import outbox_message
 
     ws = open_workspace(args)
@@ -329,10 +315,8 @@ def cmd_outbox_show(args: argparse.Namespace) -> int:
     if args.raw:
         print(m.message)
         return 0
-    msg = email.message_from_string(m.message, policy=email.policy.default)
-    for header in ("From", "To", "Date", "Subject"):
-        print(f"{header}: {msg[header]}")
+    for header, value in m.headers().items():
+        print(f"{header}: {value}")
     print()
-    body = msg.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
-    print(body.get_content().rstrip() if body is not None else "")
+    print(m.text())
     return 0

@@ -33,15 +33,7 @@ def cmd_detections(args: argparse.Namespace) -> int:
             print(f"error: detections {args.action}: give a name", file=sys.stderr)
             return 2
         if args.action == "show":
-            d = get_detection(args.name)
-            doc = {
-                **d.doc,
-                "mitre": list(d.mitre),
-                "parameters": {
-                    n: {"type": p.type, "default": p.default, "description": p.description}
-                    for n, p in d.parameters.items()
-                },
-            }
+            doc = get_detection(args.name).to_doc()
             print(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), end="")
             return 0
         params = dict(kv.split("=", 1) for kv in args.param)

@@ -228,15 +228,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
         if args.action == "show":
             print(f"workspace default: {ws.config.retention_days} days")
             for t in retention.show(ws):
-                from kustodian.workspace.tables import DEFAULT_TABLE_RETENTION
-
-                source = (
-                    "table"
-                    if not t.inherited
-                    else "built-in"
-                    if t.table in DEFAULT_TABLE_RETENTION
-                    else "default"
-                )
+                source = "default" if t.source == "workspace" else t.source
                 oldest = t.oldest.isoformat() + "Z" if t.oldest else "-"
                 print(
                     f"{t.table:34} {t.days:>4} days ({source})  {t.rows:>12,} rows  oldest {oldest}"

@@ -2,8 +2,8 @@
 
 Endpoints (docs/server.md): `GET /health`; `POST|GET /v1/workspaces/{id}/query`;
 `POST /v1/$batch`; `GET|POST /v1/workspaces/{id}/metadata`; `GET|POST /manage/v1/tokens`,
-`DELETE /manage/v1/tokens/{id}`. Every error is one JSON shape
-(errors.py).
+`DELETE /manage/v1/tokens/{id}`; the rest of `/manage/v1` (manage.py); `GET /openapi.json`
+(openapi.py). Every error is one JSON shape (errors.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kustodian.kql.diagnostics import KqlError
 from kustodian.kql.literals import format_timespan_ticks
 from kustodian.result import QueryResult
-from kustodian.server import querylog, sessions, tokens, ui
+from kustodian.server import manage, openapi, querylog, sessions, tokens, ui
 from kustodian.server.errors import ApiError, error_document, kql_error_document
 from kustodian.server.tokens import Role, TokenError, TokenInfo
 from kustodian.timespans import parse_duration, parse_timespan
@@ -617,12 +617,10 @@ class Housekeeper(threading.Thread):
 
     def _alerts(self, notify: Any) -> None:
         from kustodian.alerts import evaluate
-        from kustodian.timespans import parse_duration
+        from kustodian.alerts.evaluate import configured_delay
 
         try:
-            delay = parse_duration(
-                str(self.ws.config.settings.get("alerts", {}).get("ingestion_delay", "PT0S"))
-            )
+            delay = configured_delay(self.ws)
             for c in evaluate(self.ws, datetime.now(UTC), ingestion_delay=delay, notify=notify):
                 log.info("alert %s", c.change, extra={"rule": c.rule, "alert": c.alert_id})
         except Exception:  # logged; the next evaluation catches up the missed ticks
@@ -675,6 +673,8 @@ def create_app(
         Route("/manage/v1/tokens", server.create_token, methods=["POST"]),
         Route("/manage/v1/tokens/{token}", server.revoke_token, methods=["DELETE"]),
         *ui.routes(server),
+        *manage.routes(server),
+        openapi.route(),
     ]
     app = Starlette(
         routes=routes,

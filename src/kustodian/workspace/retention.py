@@ -27,6 +27,7 @@ class TableRetention:
     inherited: bool  # from the workspace default
     rows: int
     oldest: datetime | None
+    source: str = "workspace"  # where `days` comes from: table, built-in or workspace
 
 
 def retention_of(ws: Workspace, table: str) -> tuple[int, bool]:
@@ -36,6 +37,16 @@ def retention_of(ws: Workspace, table: str) -> tuple[int, bool]:
     if days is None:
         return DEFAULT_TABLE_RETENTION.get(table, ws.config.retention_days), True
     return days, False
+
+
+def source_of(ws: Workspace, table: str) -> str:
+    """Where a table's retention comes from: `table` (its own setting), `built-in` (a table
+    Azure keeps for a fixed time, such as Alerts) or `workspace` (the workspace default)."""
+    from kustodian.workspace.tables import DEFAULT_TABLE_RETENTION
+
+    if table in ws.config.table_retention:
+        return "table"
+    return "built-in" if table in DEFAULT_TABLE_RETENTION else "workspace"
 
 
 def show(ws: Workspace) -> list[TableRetention]:
@@ -48,7 +59,7 @@ def show(ws: Workspace) -> list[TableRetention]:
                 f'SELECT count(*), {"min(TimeGenerated)" if has_time else "NULL"} FROM "{name}"'
             )
         )
-        out.append(TableRetention(name, days, inherited, int(row[0]), row[1]))
+        out.append(TableRetention(name, days, inherited, int(row[0]), row[1], source_of(ws, name)))
     return out
 
 

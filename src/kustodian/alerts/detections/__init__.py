@@ -25,6 +25,16 @@ PARAM_TYPES = ("list", "int", "string", "timespan")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _TIMESPAN = re.compile(r"^\d+(\.\d+)?(d|h|m|s|ms)$")
 
+# MITRE ATT&CK tactics of the techniques the shipped detections name (sub-techniques inherit
+# their technique's tactics).
+TACTICS: dict[str, tuple[str, ...]] = {
+    "T1078": ("Defense Evasion", "Persistence", "Privilege Escalation", "Initial Access"),
+    "T1098": ("Persistence", "Privilege Escalation"),
+    "T1110": ("Credential Access",),
+    "T1136": ("Persistence",),
+    "T1621": ("Credential Access",),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
@@ -46,6 +56,30 @@ class Detection:
     @property
     def rule_name(self) -> str:
         return PREFIX + self.name
+
+    @property
+    def severity(self) -> int:
+        return int(self.doc.get("severity", 3))
+
+    @property
+    def tactics(self) -> list[str]:
+        out: list[str] = []
+        for technique in self.mitre:
+            for tactic in TACTICS.get(technique.split(".")[0], ()):
+                if tactic not in out:
+                    out.append(tactic)
+        return out
+
+    def to_doc(self) -> dict[str, Any]:
+        """The detection file's content: the rule form plus `mitre` and `parameters`."""
+        return {
+            **self.doc,
+            "mitre": list(self.mitre),
+            "parameters": {
+                n: {"type": p.type, "default": p.default, "description": p.description}
+                for n, p in self.parameters.items()
+            },
+        }
 
     def rule(self, params: dict[str, Any] | None = None) -> Rule:
         """The rule with parameters substituted (defaults for those not given)."""
@@ -165,6 +199,47 @@ def enable(ws: Workspace, name: str, params: dict[str, Any] | None = None) -> Ru
     rule = get_detection(name).rule(params)
     save_rule(ws, rule)
     return rule
+
+
+def state(ws: Workspace, d: Detection) -> tuple[bool, dict[str, Any]]:
+    """Whether the detection is enabled in the workspace, and its parameter values (the saved
+    rule's, read back from its `param.*` custom properties; the defaults when never saved)."""
+    from kustodian.alerts.store import get_rule
+
+    values = {n: p.default for n, p in d.parameters.items()}
+    rule = get_rule(ws, d.rule_name)
+    if rule is None:
+        return False, values
+    for n, p in d.parameters.items():
+        saved = rule.custom_properties.get(f"param.{n}")
+        if saved is not None:
+            values[n] = coerce(p, saved, d.name)
+    return rule.enabled, values
+
+
+def configure(
+    ws: Workspace, name: str, *, enabled: bool | None = None, params: dict[str, Any] | None = None
+) -> bool:
+    """Enable, disable or re-parameterise a detection; parameters not given keep their current
+    values. A detection given parameters but not enabled is saved disabled. Returns whether it
+    is enabled now.
+
+    Raises:
+        RuleError: no such detection or parameter, a bad value, or a query that does not compile.
+    """
+    from dataclasses import replace
+
+    from kustodian.alerts.store import save_rule, set_enabled
+
+    d = get_detection(name)
+    was_enabled, values = state(ws, d)
+    target = was_enabled if enabled is None else enabled
+    if params or target:
+        rule = d.rule({**values, **(params or {})})
+        save_rule(ws, replace(rule, enabled=target))
+    elif was_enabled:
+        set_enabled(ws, d.rule_name, False)
+    return target
 
 
 def disable(ws: Workspace, name: str) -> None:
