@@ -286,6 +286,24 @@ SCHEMAS: dict[str, Any] = {
             ),
         }
     ),
+    "Workbook": obj(
+        {
+            "id": STR,
+            "title": STR,
+            "description": STR,
+            "tiles": array(
+                obj(
+                    {
+                        "title": STR,
+                        "query": STR,
+                        "visualization": STR,
+                        "kind": {"type": ["string", "null"]},
+                        "size": {"enum": ["small", "medium", "wide"]},
+                    }
+                )
+            ),
+        }
+    ),
     "LoginBody": obj({"token": STR}, ("token",)),
     "SavedQueryBody": obj({"name": STR, "query": STR, "timespan": STR}, ("name", "query")),
     "SavedQuery": obj(
@@ -426,6 +444,9 @@ PUT /manage/v1/saved-queries/{id} | contributor | ui | SavedQueryBody | 200 | Sa
     | | | Create (201) or replace (200) a saved query
 DELETE /manage/v1/saved-queries/{id} | contributor | ui | - | 204 | - | 404 | \
     | Delete a saved query
+GET /manage/v1/workbooks | reader | workbooks | - | 200 | Workbook[] | | \
+    | The shipped workbooks, their queries filled from the workspace's settings
+GET /manage/v1/workbooks/{id} | reader | workbooks | - | 200 | Workbook | 404 | | One workbook
 """
 
 
