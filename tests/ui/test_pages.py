@@ -219,6 +219,8 @@ def test_ingestion_health_counts_dead_letters_and_links_to_their_query(live_ui: 
     row.wait_for()
     assert row.locator("td").nth(0).inner_text() == "SigninLogs"
     assert row.locator("td").nth(2).inner_text() == "1"
+    screenshot(page, "page-health-dead-letters")
+    assert axe_violations(page) == []
     href = row.locator("a").get_attribute("href")
     assert href is not None
     params = parse_qs(urlsplit(href.replace("#/logs?", "?")).query)

@@ -25,7 +25,7 @@ export async function render(root) {
       ['Count', (d) => String(d.count)],
       ['Last', (d) => when(d.last)],
       ['Sample reason', (d) => d.sampleReason],
-      ['', (d) => logsLink('Open in Logs', errorsQuery(d), 'P30D', { 'aria-label': `Open the ingestion errors of ${d.table} from ${d.source} in Logs` })],
+      ['', (d) => logsLink('Open in Logs', errorsQuery(d), 'P30D', { 'aria-label': `Open in Logs: the ingestion errors of ${d.table} from ${d.source}` })],
     ], r.deadLetters, 'No dead letters: every record was ingested.')),
     h('h2', {}, 'Connectors'),
     h('div', { id: 'connectors' }, dataTable('Connectors', [

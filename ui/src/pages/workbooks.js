@@ -59,7 +59,7 @@ async function workbook(root, ctx, id) {
     const el = h('section', { class: `tile ${t.size}`, id: `tile-${i}`, 'aria-labelledby': `tile-${i}-title`, dataset: { visualization: t.visualization } },
       h('div', { class: 'tile-head' },
         h('h2', { id: `tile-${i}-title` }, t.title),
-        logsLink('Open in Logs', t.query, range.value, { 'aria-label': `Open ${t.title} in Logs` })),
+        logsLink('Open in Logs', t.query, range.value, { 'aria-label': `Open in Logs: ${t.title}` })),
       body);
     return { t, el, body };
   });
