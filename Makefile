@@ -34,7 +34,7 @@ UI_SOURCES := ui/index.html ui/vite.config.mjs $(shell find ui/src -type f 2>/de
 ui: ui/.build-stamp
 
 ui/node_modules/.installed: ui/package.json ui/package-lock.json
-	cd ui && npm ci --no-audit --no-fund --loglevel=error
+	cd ui && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	touch $@
 
 ui/.build-stamp: ui/node_modules/.installed $(UI_SOURCES)

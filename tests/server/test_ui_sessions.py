@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from kustodian.server import sessions, tokens
+from kustodian.server import ServerSettings, create_app, sessions, tokens
 from kustodian.server.sessions import SessionError, Sessions
 from kustodian.server.tokens import Role, TokenError
-from tests.server.conftest import Live
+from tests.server.conftest import Live, ServerThread, make_workspace
 
 
 def signed_in(live: Live, role: str = "contributor") -> tuple[httpx.Client, str]:
@@ -51,6 +51,18 @@ def test_login_with_a_bad_token_is_refused(live: Live, body: dict[str, str]) -> 
     assert "set-cookie" not in r.headers
 
 
+def test_login_takes_only_json(live: Live) -> None:
+    # an HTML form (text/plain, urlencoded) from another site cannot sign a browser in
+    r = httpx.post(
+        f"{live.url}/ui/login",
+        content=f'{{"token": "{live.keys["reader"]}", "x": "="}}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert r.status_code == 415
+    assert r.json()["error"]["code"] == "UnsupportedMediaType"
+    assert "set-cookie" not in r.headers
+
+
 def test_session_queries_need_the_csrf_header_on_unsafe_methods(live: Live) -> None:
     client, csrf = signed_in(live, "reader")
     refused = query(client, live)
@@ -87,6 +99,23 @@ def test_logout_ends_the_session(live: Live) -> None:
     replay = httpx.get(f"{live.url}/ui/session", cookies={sessions.COOKIE: cookie})
     assert replay.status_code == 401
     assert replay.json()["error"]["code"] == "AuthorizationRequiredError"
+
+
+def test_signed_out_page_loads_are_not_failed_sign_ins(tmp_path) -> None:
+    ws, keys = make_workspace(tmp_path / "ws")
+    with ServerThread(create_app(ws, ServerSettings(auth_failures=3, alert_check=0))) as srv:
+        url = f"http://127.0.0.1:{srv.port}"
+        for _ in range(5):  # the sign-in page asks who is signed in on every load
+            assert httpx.get(f"{url}/ui/session").status_code == 401
+        stale = httpx.get(f"{url}/ui/session", cookies={sessions.COOKIE: "from-before-a-restart"})
+        assert stale.status_code == 401
+        assert stale.headers["set-cookie"].startswith(f"{sessions.COOKIE}=; Max-Age=0")
+        for _ in range(3):  # wrong tokens are counted
+            r = httpx.post(f"{url}/ui/login", json={"token": "kst_000000000000_nope"})
+            assert r.status_code == 401
+        r = httpx.post(f"{url}/ui/login", json={"token": keys["reader"]})
+        assert r.status_code == 429
+    ws.close()
 
 
 def test_revoking_the_token_ends_its_sessions(live: Live) -> None:

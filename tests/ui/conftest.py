@@ -48,7 +48,9 @@ class LiveUi:
 
     def context(self, role: str | None = "contributor") -> BrowserContext:
         """A fresh browser context, signed in with a token of `role` (None: signed out)."""
-        ctx = self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        ctx = self.browser.new_context(
+            viewport={"width": 1400, "height": 1000}, timezone_id="UTC", locale="en-US"
+        )
         ctx.set_default_timeout(20_000)
         if role is not None:
             r = ctx.request.post(f"{self.url}/ui/login", data={"token": self.keys[role]})

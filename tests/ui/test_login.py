@@ -35,6 +35,9 @@ def test_the_one_time_link_signs_in(live_ui: LiveUi) -> None:
     page.goto(url)
     page.wait_for_selector("#who:has-text('(admin)')")
     assert page.url.endswith("/#/logs")
+    again = live_ui.context(role=None).new_page()
+    again.goto(url)  # used up: the sign-in page says so
+    again.wait_for_selector("#login-error:has-text('sign-in link is used, expired or unknown')")
 
 
 def test_the_csp_blocks_inline_script_and_the_app_needs_none(live_ui: LiveUi) -> None:

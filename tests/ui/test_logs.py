@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, unquote
 
 import pytest
@@ -174,11 +174,36 @@ def test_the_time_range_applies_unless_the_query_sets_its_own(live_ui: LiveUi) -
         assert counts[value] == live_ui.ws.query("SigninLogs | count", timespan=span).rows[0][0]
     assert counts["PT24H"] < counts["P7D"]
     assert page.is_hidden("#set-in-query")
+    page.select_option("#timerange", "PT24H")
     own = "SigninLogs | where TimeGenerated > ago(2d) | count"
     run_query(page, own)
     assert page.is_visible("#set-in-query")
     assert page.is_disabled("#timerange")
-    assert int(grid_column(page, 0)[0]) == live_ui.ws.query(own).rows[0][0]
+    two_days = live_ui.ws.query(own).rows[0][0]
+    assert two_days != counts["PT24H"]  # so the 24 hours were not sent as well
+    assert int(grid_column(page, 0)[0]) == two_days
+
+
+def test_a_custom_range_is_sent_as_a_start_end_timespan(live_ui: LiveUi) -> None:
+    page = live_ui.page()
+    page.wait_for_selector("#timerange")
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    start = end - timedelta(days=2)
+    page.select_option("#timerange", "custom")
+    page.fill("#range-from", start.strftime("%Y-%m-%dT%H:%M"))  # the browser's zone is UTC
+    page.fill("#range-to", end.strftime("%Y-%m-%dT%H:%M"))
+    run_query(page, "SigninLogs | summarize n = count(), first = min(TimeGenerated)")
+    expected = live_ui.ws.query(
+        "SigninLogs | summarize n = count(), first = min(TimeGenerated)", timespan=(start, end)
+    ).rows[0]
+    assert int(grid_column(page, 0)[0]) == expected[0] > 0
+    assert grid_column(page, 1)[0] == expected[1] >= start.isoformat()[:19]
+    page.select_option("#timerange", "P7D")
+    page.select_option("#timerange", "custom")
+    page.fill("#range-to", start.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#range-from", end.strftime("%Y-%m-%dT%H:%M"))
+    page.click("#run")
+    page.wait_for_selector("#query-error:has-text('start before its end')")
 
 
 def test_history_and_saved_queries_survive_a_reload(live_ui: LiveUi) -> None:
@@ -239,3 +264,51 @@ def test_shift_enter_runs_the_query(live_ui: LiveUi, width: int) -> None:
     page.keyboard.press("Shift+Enter")
     page.wait_for_selector("#result-grid")
     assert grid_column(page, 0) == ["42"]
+
+
+def test_a_server_error_shows_its_code_and_hint_and_underlines_the_spot(live_ui: LiveUi) -> None:
+    page = live_ui.page()
+    run_query(page, 'SigninLogs | where UserPrincipleName == "x"')
+    error = page.inner_text("#query-error")
+    assert "BadArgumentError" in error
+    assert "KQL2001" in error and "line 1, position 20" in error
+    assert "UserPrincipalName" in error  # the hint
+    server = page.evaluate(
+        "() => window.kustodianEditor.markers().filter(m => m.owner === 'server')"
+        ".map(m => [m.startColumn, m.endColumn])"
+    )
+    assert server == [[20, 37]]
+
+
+def test_format_and_intellisense_come_from_the_kusto_language_service(live_ui: LiveUi) -> None:
+    page = live_ui.page()
+    wait_editor(page)
+    page.wait_for_selector("#schema details.table")
+    page.evaluate(
+        "() => window.kustodianEditor.setValue('SigninLogs | where ResultType == \"0\" | take 5')"
+    )
+    page.click("#format")
+    page.wait_for_function("() => window.kustodianEditor.getValue().includes('\\n')")
+    lines = page.evaluate("() => window.kustodianEditor.getValue()").splitlines()
+    assert lines[0] == "SigninLogs" and lines[-1].strip().startswith("| take 5")
+    page.evaluate("() => window.kustodianEditor.setValue('SigninLogs\\n| where UserPr')")
+    page.evaluate("() => window.kustodianEditor.editor.setPosition({lineNumber: 2, column: 15})")
+    page.click("#editor .view-lines")
+    page.keyboard.press("End")
+    page.keyboard.press("Control+Space")
+    row = page.wait_for_selector(".suggest-widget .monaco-list-row:has-text('UserPrincipalName')")
+    assert row is not None
+    screenshot(page, "logs-intellisense")
+
+
+def test_every_request_stays_on_the_server(live_ui: LiveUi) -> None:
+    page = live_ui.context().new_page()
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.goto(f"{live_ui.url}/#/logs")
+    run_query(page, MFA)
+    page.wait_for_selector("#schema details.table")
+    page.wait_for_timeout(1000)  # the language service's workers have started
+    outside = [u for u in urls if not u.startswith((live_ui.url, "data:", "blob:"))]
+    assert outside == []
+    assert any("kusto.worker" in u for u in urls)

@@ -79,7 +79,7 @@ class SecurityHeaders:
 async def session_identity(server: Server, request: Request) -> TokenInfo:
     """The token a request's session cookie stands for; unsafe methods need the CSRF header.
 
-    Raises ApiError 401 (no live session; counted as a failed authentication) or 403 (CSRF).
+    Raises ApiError 401 (no live session) or 403 (CSRF).
     """
     session = _session(server, request)
     if not sessions.check_csrf(session, request.method, request.headers.get(sessions.CSRF_HEADER)):
@@ -97,17 +97,26 @@ async def session_identity(server: Server, request: Request) -> TokenInfo:
 
 
 def _session(server: Server, request: Request) -> Session:
-    cookie = request.cookies.get(sessions.COOKIE, "")
+    # Not counted as failed authentication: a cookie is 256 random bits (nothing to guess), and
+    # a signed-out page asks /ui/session on every load
+    cookie = request.cookies.get(sessions.COOKIE)
+    if not cookie:
+        raise _signed_out("no session")
     try:
         return server.sessions.get(cookie)
     except SessionError as e:
-        address = request.client.host if request.client else "unknown"
-        server.limiter.fail(address)
         raise _signed_out(str(e)) from None
 
 
 def _signed_out(why: str) -> ApiError:
-    return ApiError(401, "AuthorizationRequiredError", f"Not signed in ({why}); sign in again")
+    # also clears a stale cookie (after a restart, sign-out elsewhere or expiry)
+    clear = f"{sessions.COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict"
+    return ApiError(
+        401,
+        "AuthorizationRequiredError",
+        f"Not signed in ({why}); sign in again",
+        headers={"Set-Cookie": clear},
+    )
 
 
 def _session_json(server: Server, session: Session) -> dict[str, Any]:
@@ -147,6 +156,12 @@ class UiRoutes:
     async def login(self, request: Request) -> Response:
         """`POST /ui/login` `{"token": "kst_..."}`: open a session."""
         address = self.server.check_limit(request)
+        # JSON only: an HTML form on another site cannot send it, so it cannot sign a browser
+        # in to the attacker's session (login CSRF)
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise ApiError(
+                415, "UnsupportedMediaType", "Sign in with Content-Type: application/json"
+            )
         try:
             body = await request.json()
         except ValueError:

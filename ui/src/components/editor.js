@@ -3,13 +3,20 @@
 // Logs page, so the sign-in page stays small.
 import * as monaco from 'monaco-editor/esm/vs/editor/editor.api';
 import 'monaco-editor/esm/vs/editor/editor.all';
-import { getKustoWorker } from '@kusto/monaco-kusto';
+import { getKustoWorker, kustoDefaults } from '@kusto/monaco-kusto';
 import EditorWorker from 'monaco-editor/esm/vs/editor/editor.worker?worker';
 import KustoWorker from '@kusto/monaco-kusto/release/esm/kusto.worker?worker';
 
 self.MonacoEnvironment = {
   getWorker: (_, label) => (label === 'kusto' ? new KustoWorker() : new EditorWorker()),
 };
+
+// Format as Log Analytics does: each pipe on its own line (the default, 'Smart', keeps short
+// queries on one line)
+kustoDefaults.setLanguageSettings({
+  ...kustoDefaults.languageSettings,
+  formatter: { indentationSize: 4, pipeOperatorStyle: 'NewLine' },
+});
 
 // Kusto type -> the .NET type name the language service expects in a "show schema" document
 const DOTNET = {
@@ -88,6 +95,21 @@ export function createEditor(container, { value = '', onRun, label = 'KQL query'
     },
     format: () => editor.getAction('editor.action.formatDocument').run(),
     markers: () => monaco.editor.getModelMarkers({ resource: model.uri }),
+    /** Underlines the server's diagnostic (1-based line and position), until the next edit. */
+    markServerError(message, line, pos) {
+      const word = model.getWordAtPosition({ lineNumber: line, column: pos });
+      monaco.editor.setModelMarkers(model, 'server', [
+        {
+          severity: monaco.MarkerSeverity.Error,
+          message,
+          startLineNumber: line,
+          startColumn: pos,
+          endLineNumber: line,
+          endColumn: word ? word.endColumn : pos + 1,
+        },
+      ]);
+    },
+    clearServerError: () => monaco.editor.setModelMarkers(model, 'server', []),
     async setSchema(meta) {
       const worker = await (await getKustoWorker())(model.uri);
       await worker.setSchemaFromShowSchema(showSchema(meta), 'https://kustodian.local', 'Workspace');

@@ -1,9 +1,13 @@
 // Sign in: paste an API token (`kustodian token create --role ...`); the server answers with a
 // session cookie. `kustodian serve` also prints a one-time link /ui/login?code=... instead.
-import { login } from '../api.js';
+import { currentSession, login } from '../api.js';
 import { errorText, h } from '../dom.js';
 
 export function render(root, ctx) {
+  if (currentSession()) {
+    ctx.navigate(ctx.home); // already signed in
+    return;
+  }
   const error = h('p', { class: 'error', id: 'login-error', role: 'alert' });
   const token = h('input', {
     id: 'token',
@@ -44,6 +48,9 @@ export function render(root, ctx) {
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
     error,
   );
+  if (ctx.params.get('error') === 'link') {
+    error.textContent = 'That sign-in link is used, expired or unknown: paste a token, or restart the server for a new link.';
+  }
   root.append(form);
   token.focus();
 }

@@ -129,7 +129,10 @@ export async function render(root, ctx) {
   const editor = createEditor(editorBox, { value: initial, onRun: () => run() });
   picker.set(ctx.params.get('timespan') || readHistory(ws)[0]?.timespan);
   picker.update(initial);
-  editor.editor.onDidChangeModelContent(() => picker.update(editor.getValue()));
+  editor.editor.onDidChangeModelContent(() => {
+    picker.update(editor.getValue());
+    editor.clearServerError();
+  });
   window.kustodianEditor = editor; // for tests and the browser console
 
   function use(query, timespan) {
@@ -185,7 +188,8 @@ export async function render(root, ctx) {
   }
 
   function showError(e) {
-    const inner = e.body?.error?.innererror;
+    const inner = e.body?.error?.innererror?.innererror || e.body?.error?.innererror;
+    if (inner && inner.line && inner.pos) editor.markServerError(inner.message, inner.line, inner.pos);
     errorBox.replaceChildren(
       h('p', { class: 'error' }, errorText(e)),
       inner ? h('p', { class: 'error-detail' }, inner.message, inner.hint ? ` ${inner.hint}` : '') : null,
