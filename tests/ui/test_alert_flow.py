@@ -113,9 +113,10 @@ def test_break_glass_rule_from_the_query_fires_and_emails(
     assert [d.name for d in rule.dimensions] == ["UserPrincipalName"]
     assert list(rule.action_groups) == [GROUP]
 
-    # a simulated break-glass sign-in, two days after the simulated window (no other row there)
-    latest = live_ui.ws.query("SigninLogs | summarize max(TimeGenerated)").rows[0][0]
-    at = (datetime.fromisoformat(latest.replace("Z", "+00:00")) + timedelta(days=2)).replace(
+    # a simulated break-glass sign-in ten days before the simulated window (no other row there,
+    # and outside the last 7 days other tests of this shared workspace query)
+    first = live_ui.ws.query("SigninLogs | summarize min(TimeGenerated)").rows[0][0]
+    at = (datetime.fromisoformat(first.replace("Z", "+00:00")) - timedelta(days=10)).replace(
         minute=0, second=0, microsecond=0, tzinfo=UTC
     )
     signed_in = at - timedelta(minutes=2)
@@ -147,10 +148,15 @@ def test_break_glass_rule_from_the_query_fires_and_emails(
     assert "breakglass1@contoso.com" in message.get_body(("plain",)).get_content()
 
     # the Alerts page: filtered list, detail, the query over the window in Logs, ack and close
-    page.goto(f"{live_ui.url}/#/alerts?severity=0&monitorCondition=Fired&userState=New")
+    # it fired at `at`, 17 days ago: outside "Last 7 days", inside "Last 30 days"
+    page.goto(f"{live_ui.url}/#/alerts?severity=0&monitorCondition=Fired&userState=New&time=P7D")
+    page.wait_for_selector("main .status:has-text('alerts.')")
     link = page.locator(f"#alerts a.alert-link[href='#/alerts/{alert_id}']")
+    assert link.count() == 0
+    page.select_option("#filter-time", "P30D")
     link.wait_for()
     assert page.input_value("#filter-severity") == "0"
+    assert page.input_value("#filter-condition") == "Fired"
     screenshot(page, "page-alerts-fired")
     link.click()
     page.wait_for_selector("#alert-metric-value")

@@ -433,7 +433,7 @@ GET /manage/v1/outbox | reader | alerts | - | 200 | OutboxMessage[] | 400 | limi
     | Emails kept locally (no SMTP server), newest first
 GET / | none | ui | - | 200 | - | | | The web UI (HTML)
 GET /index.html | none | ui | - | 200 | - | | | The web UI (HTML)
-POST /ui/login | none | ui | LoginBody | 200 | object | 401 | \
+POST /ui/login | none | ui | LoginBody | 200 | object | 401 415 | \
     | Sign in with an API token: a session cookie and the CSRF token
 GET /ui/login | none | ui | - | 303 | - | 401 | code | The one-time sign-in link
 GET /ui/session | reader | ui | - | 200 | object | | \
