@@ -5,7 +5,8 @@ health and the outbox do what their buttons say (checked in the workspace, not o
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from datetime import timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import Page
@@ -234,3 +235,68 @@ def test_ingestion_health_counts_dead_letters_and_links_to_their_query(live_ui: 
     )
     rows = live_ui.ws.query("SigninLogs | count").rows[0][0]
     assert shown["SigninLogs"] == f"{rows:,}"
+
+
+def test_a_measure_rule_with_an_excluded_dimension_is_saved_as_designed(live_ui: LiveUi) -> None:
+    query = "SigninLogs | project TimeGenerated, AppDisplayName, IPAddress, DurationMs"
+    page = live_ui.page(route=f"/rules/new?{urlencode({'query': query, 'timespan': 'P7D'})}")
+    page.wait_for_selector("#rule-columns:has-text('DurationMs')")
+    page.select_option("#rule-aggregation", "Average")
+    measures = page.eval_on_selector_all("#rule-measure option", "os => os.map(o => o.value)")
+    assert measures == ["DurationMs"]  # only the numeric result columns
+    page.select_option("#rule-measure", "DurationMs")
+    page.select_option("#rule-operator", "GreaterThanOrEqual")
+    page.fill("#rule-threshold", "2500")
+    page.click("#rule-add-dimension")
+    page.select_option(".dimension-name", "AppDisplayName")
+    page.click("#rule-add-dimension")
+    page.locator(".dimension-name").nth(1).select_option("IPAddress")
+    page.locator(".dimension-operator").nth(1).select_option("Exclude")
+    page.locator(".dimension-values").nth(1).fill("198.51.100.7, 203.0.113.9")
+    page.select_option("#rule-frequency", "PT15M")
+    page.select_option("#rule-window", "PT1H")
+    page.fill("#rule-periods", "3")
+    page.fill("#rule-failing", "2")
+    page.select_option("#rule-mute", "PT1H")
+    page.uncheck("#rule-auto-resolve")
+    page.uncheck("#rule-enabled")
+    page.fill("#rule-name", "ui-slow-sign-ins")
+    page.click("#rule-save")
+    page.wait_for_selector(".status:has-text('Saved alert rule ui-slow-sign-ins')")
+    rule = get_rule(live_ui.ws, "ui-slow-sign-ins")
+    try:
+        assert rule is not None
+        assert (rule.time_aggregation, rule.metric_measure_column) == ("Average", "DurationMs")
+        assert (rule.operator, rule.threshold) == ("GreaterThanOrEqual", 2500)
+        assert [(d.name, d.operator, list(d.values)) for d in rule.dimensions] == [
+            ("AppDisplayName", "Include", ["*"]),
+            ("IPAddress", "Exclude", ["198.51.100.7", "203.0.113.9"]),
+        ]
+        assert (rule.evaluation_periods, rule.min_failing_periods) == (3, 2)
+        assert rule.evaluation_frequency == timedelta(minutes=15)
+        assert rule.window_size == timedelta(hours=1)
+        assert rule.mute_actions_duration == timedelta(hours=1)
+        assert (rule.auto_mitigate, rule.enabled, rule.severity) == (False, False, 3)
+    finally:
+        delete_rule(live_ui.ws, "ui-slow-sign-ins")
+
+
+def test_a_reader_sees_the_pages_without_their_buttons(seeded: LiveUi) -> None:
+    page = seeded.page(role="reader", route="/rules")
+    page.wait_for_selector("#rules table")
+    assert page.locator("#rules input[type=checkbox], #rules button.delete").count() == 0
+    assert page.inner_text("#rules tbody tr:has-text('ui-failed-sign-ins') td:nth-child(6)") == "No"
+    page.goto(f"{seeded.url}/#/action-groups")
+    page.wait_for_selector("#groups table")
+    assert page.locator("#groups button, #new-group").count() == 0
+    page.goto(f"{seeded.url}/#/detections")
+    page.wait_for_selector("#detections form.detection")
+    assert page.locator("#detections button[type=submit]").count() == 0
+    assert (
+        page.locator(
+            "#detections input:not([disabled]), #detections textarea:not([disabled])"
+        ).count()
+        == 0
+    )
+    page.goto(f"{seeded.url}/#/rules/new?query=SigninLogs")
+    page.wait_for_selector("main p.error:has-text('needs the contributor role')")
