@@ -5,7 +5,7 @@ health and the outbox do what their buttons say (checked in the workspace, not o
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -63,6 +63,12 @@ def seeded(live_ui: LiveUi) -> Iterator[LiveUi]:
     if get_rule(live_ui.ws, RULE["name"]) is not None:
         delete_rule(live_ui.ws, RULE["name"])
     delete_group(live_ui.ws, "ui-oncall")
+
+
+def when(t: datetime) -> str:
+    """A time as the pages show it (kit.js `when`): UTC to the second."""
+    utc = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+    return utc.strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def errors_of(page: Page) -> list[str]:
@@ -215,6 +221,9 @@ def test_retention_needs_the_admin_role(live_ui: LiveUi) -> None:
 
 def test_ingestion_health_counts_dead_letters_and_links_to_their_query(live_ui: LiveUi) -> None:
     ingest_rows(live_ui.ws, "SigninLogs", [{"TimeGenerated": "not a time"}], source="ui-test")
+    live_ui.ws.save_connector("ui-graph", "graph", {})
+    live_ui.ws.set_checkpoint("ui-graph", "signIns", "2024-05-01T00:00:00Z")
+    [(_, _, _, pulled)] = live_ui.ws.checkpoints("ui-graph")
     page = live_ui.page(route="/health")
     row = page.locator("#dead-letters tr:has-text('ui-test')")
     row.wait_for()
@@ -227,6 +236,8 @@ def test_ingestion_health_counts_dead_letters_and_links_to_their_query(live_ui: 
     params = parse_qs(urlsplit(href.replace("#/logs?", "?")).query)
     query = params["query"][0]
     assert live_ui.ws.query(query).rows[0][1] == "ui-test"  # the link's query finds it
+    connector = page.locator("#connectors tbody tr:has-text('ui-graph') td").all_inner_texts()
+    assert connector[:3] == ["ui-graph", "graph", when(pulled)]
     shown = dict(
         page.eval_on_selector_all(
             "#table-rows tbody tr",
