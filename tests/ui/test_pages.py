@@ -311,3 +311,36 @@ def test_a_reader_sees_the_pages_without_their_buttons(seeded: LiveUi) -> None:
     )
     page.goto(f"{seeded.url}/#/rules/new?query=SigninLogs")
     page.wait_for_selector("main p.error:has-text('needs the contributor role')")
+
+
+def tab_to(page: Page, element_id: str, limit: int = 80) -> None:
+    """Presses Tab until the element has the focus (keyboard only, as a keyboard user would)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement && document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} is not reachable with Tab")
+
+
+def test_rules_and_their_editor_work_from_the_keyboard(seeded: LiveUi) -> None:
+    page = seeded.page(route="/rules")
+    page.wait_for_selector("#rules table")
+    tab_to(page, f"enable-{RULE['name']}")
+    page.keyboard.press("Space")
+    page.wait_for_selector("#toast:has-text('Enabled ui-failed-sign-ins')")
+    rule = get_rule(seeded.ws, RULE["name"])
+    assert rule is not None and rule.enabled
+    for _ in range(10):  # back through the row to the rule's link, then open it
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("() => document.activeElement.className") == "rule-link":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#rule-name[readonly]")
+    tab_to(page, "rule-threshold")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("150")
+    tab_to(page, "rule-save")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".status:has-text('Saved alert rule ui-failed-sign-ins')")
+    rule = get_rule(seeded.ws, RULE["name"])
+    assert rule is not None and rule.threshold == 150
