@@ -63,7 +63,8 @@ docs: venv
 
 # The OpenAPI snapshot tests/server/test_openapi.py compares with: regenerate after an API change.
 openapi: venv
-	$(BIN)/python -c "from kustodian.server.openapi import snapshot_text; print(snapshot_text(), end='')" > tests/server/snapshots/openapi.json
+	$(BIN)/python -c "from kustodian.server.openapi import snapshot_text; print(snapshot_text(), end='')" > tests/server/snapshots/openapi.json.new
+	mv tests/server/snapshots/openapi.json.new tests/server/snapshots/openapi.json
 
 demo: venv ui
 	$(BIN)/python -m kustodian.cli.demo

@@ -567,3 +567,19 @@ def test_a_throttled_token_endpoint_is_retried(ws: Workspace, fake: FakeGraph) -
     t = run().table("AuditLogs")
     assert (t.ingested, t.retries, t.error) == (1, 1, None)
     assert run.sleeps == [3.0]
+
+
+def test_the_last_pull_and_its_errors_show_in_the_ingestion_health(
+    ws: Workspace, fake: FakeGraph
+) -> None:
+    from kustodian.workspace.health import ingestion_health
+
+    five_signins(fake)
+    connect(ws, fake, tables=("SigninLogs", "AuditLogs"), max_retries=1)
+    fake.faults.append(Fault("directoryAudits", 500, times=2))
+    Puller(ws)()
+    (health,) = ingestion_health(ws).connectors
+    assert (health.name, health.kind) == ("graph", "graph") and health.last_pull is not None
+    assert health.last_error is not None and health.last_error.startswith("AuditLogs: ")
+    assert "HTTP 500" in health.last_error
+    assert health.checkpoints == {"SigninLogs": "2024-05-01T11:50:00Z"}

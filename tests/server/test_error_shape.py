@@ -78,3 +78,10 @@ def test_an_unknown_path_is_404(live: Live, path: str) -> None:
 @pytest.mark.parametrize("path", PATHS)
 def test_another_method_is_405(live: Live, path: str) -> None:
     error(call(live, "PATCH", fill(path, live)), 405, "MethodNotAllowed")
+
+
+@pytest.mark.parametrize("path", ["/manage/v1/rules/big", "/manage/v1/action-groups/big"])
+def test_a_body_over_1_mb_is_413(live: Live, path: str) -> None:
+    big = b"#" * (1024 * 1024 + 1)
+    r = call(live, "PUT", path, content=big, headers={"Content-Type": "application/yaml"})
+    error(r, 413, "ContentLengthLimitExceeded")

@@ -527,3 +527,11 @@ def test_ingestion_health(mgmt: Live) -> None:
 
 def test_outbox_limit_is_checked(mgmt: Live) -> None:
     assert "limit" in error(call(mgmt, "GET", f"{M}/outbox?limit=0", "reader"), 400)["message"]
+
+
+def test_names_in_paths_are_url_encoded(mgmt: Live) -> None:
+    path = f"{M}/rules/Failed%20sign-ins%20%28EU%29"
+    doc = ok(call(mgmt, "PUT", path, "contributor", json=RULE | {"actionGroups": []}), 201)
+    assert doc["name"] == "Failed sign-ins (EU)"
+    assert ok(call(mgmt, "GET", path, "reader"))["name"] == "Failed sign-ins (EU)"
+    ok(call(mgmt, "DELETE", path, "contributor"), 204)

@@ -173,13 +173,16 @@ def _evaluate(ws: Any, args: argparse.Namespace) -> int:
         at = parse_instant(args.at) if args.at else datetime.now(UTC)
     except ValueError:
         return fail(f"--at: '{args.at}' is not an ISO 8601 instant (e.g. 2024-05-01T12:00:00Z)")
-    delay_text = args.ingestion_delay or ws.config.settings.get("alerts", {}).get(
-        "ingestion_delay", "PT0S"
-    )
+    from kustodian.alerts.evaluate import configured_delay
+
     try:
-        delay = parse_duration(str(delay_text))
+        delay = parse_duration(args.ingestion_delay) if args.ingestion_delay else None
     except ValueError as e:
         return fail(f"--ingestion-delay: {e}")
+    try:
+        delay = configured_delay(ws) if delay is None else delay
+    except ValueError as e:
+        return fail(f"workspace.json: settings.alerts.ingestion_delay: {e}")
     from kustodian.alerts.notify import notifier
 
     changes = evaluate(ws, at, ingestion_delay=delay, notify=notifier(ws))

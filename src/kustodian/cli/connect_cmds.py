@@ -228,6 +228,8 @@ def _show(ws: Any, name: str) -> int:
     label = "private key" if auth == "certificate" else "client secret"
     print(f"  {label}: {MASK + ' (stored encrypted)' if stored else '(missing)'}")
     for _, table, value, updated in ws.checkpoints(name):
+        if table == "last-pull":  # the last pull's summary, not a table's checkpoint
+            continue
         print(f"  checkpoint {table}: {value} (updated {updated:%Y-%m-%d %H:%M:%S})")
     return 0
 

@@ -448,6 +448,9 @@ class PullSummary:
         return {"connector": self.connector, "tables": [t.to_json() for t in self.tables]}
 
 
+LAST_PULL = "last-pull"  # the checkpoint key of the last pull's summary (not a table)
+
+
 def parse_time(value: object) -> datetime | None:
     """A Graph timestamp (`2024-05-01T12:00:00Z`, up to 7 fraction digits) as aware UTC."""
     if not isinstance(value, str) or not value:
@@ -545,6 +548,8 @@ class GraphPull:
             if result.error:
                 log.error("%s: %s", table, result.error)
             result.checkpoint = self.ws.get_checkpoint(self.name, table)
+        # what the pull did, errors included, for the ingestion health (workspace/health.py)
+        self.ws.set_checkpoint(self.name, LAST_PULL, json.dumps(summary.to_json()))
         return summary
 
     def _tenant(self) -> str | None:

@@ -475,9 +475,16 @@ class Manage:
 # -- request bodies ----------------------------------------------------------------------------
 
 
+async def body_of(request: Request) -> bytes:
+    """The request body; over 1 MB is refused (413) without reading the rest."""
+    from kustodian.server.app import _limited_body
+
+    return await _limited_body(request)
+
+
 async def json_object(request: Request, *, empty_ok: bool = False) -> dict[str, Any]:
     """The body as a JSON object; 400 naming what is wrong otherwise."""
-    raw = await request.body()
+    raw = await body_of(request)
     if not raw.strip():
         if empty_ok:
             return {}
@@ -516,7 +523,7 @@ async def document(request: Request) -> Any:
     """A rule or action group body: YAML when the Content-Type says so, else JSON."""
     import yaml
 
-    raw = await request.body()
+    raw = await body_of(request)
     if not raw.strip():
         raise bad_request("The request body is empty: expected a JSON or YAML document")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -385,15 +385,15 @@ GET /manage/v1/tables | reader | tables | - | 200 | Table[] | | \
     | Tables: kind, columns, rows, retention
 GET /manage/v1/retention | reader | tables | - | 200 | Retention | | \
     | The workspace default retention and the tables' own settings
-PUT /manage/v1/retention | admin | tables | RetentionBody | 200 | Retention | | \
+PUT /manage/v1/retention | admin | tables | RetentionBody | 200 | Retention | 413 | \
     | Set the workspace default retention (days)
 POST /manage/v1/retention/apply | admin | tables | - | 200 | RetentionReport | | \
     | Remove the rows past retention now
 PUT /manage/v1/tables/{name}/retention | admin | tables | TableRetentionBody | 200 \
-    | TableRetention | 404 | | Set a table's retention; null: back to the workspace default
+    | TableRetention | 404 413 | | Set a table's retention; null: back to the workspace default
 GET /manage/v1/rules | reader | rules | - | 200 | Rule[] | | | List alert rules
 GET /manage/v1/rules/{name} | reader | rules | - | 200 | Rule | 404 | | One alert rule
-PUT /manage/v1/rules/{name} | contributor | rules | Rule+yaml | 200 | Rule | 415 | \
+PUT /manage/v1/rules/{name} | contributor | rules | Rule+yaml | 200 | Rule | 413 415 | \
     | Create (201) or replace (200) a rule: ARM JSON, our form as JSON, or YAML
 DELETE /manage/v1/rules/{name} | contributor | rules | - | 204 | - | 404 | \
     | Delete a rule (its alerts stay)
@@ -405,7 +405,7 @@ GET /manage/v1/action-groups | reader | action groups | - | 200 | ActionGroup[] 
 GET /manage/v1/action-groups/{name} | reader | action groups | - | 200 | ActionGroup | 404 | \
     | One action group (webhook URLs redacted)
 PUT /manage/v1/action-groups/{name} | contributor | action groups | ActionGroup+yaml | 200 \
-    | ActionGroup | 415 | | Create (201) or replace (200) an action group: ARM JSON, our \
+    | ActionGroup | 413 415 | | Create (201) or replace (200) an action group: ARM JSON, our \
     form as JSON, or YAML
 DELETE /manage/v1/action-groups/{name} | contributor | action groups | - | 204 | - | 404 | \
     | Delete an action group
@@ -419,14 +419,14 @@ POST /manage/v1/alerts/{id}/acknowledge | contributor | alerts | - | 200 | Alert
     | Acknowledge an alert
 POST /manage/v1/alerts/{id}/close | contributor | alerts | - | 200 | Alert | 404 | \
     | Close an alert
-POST /manage/v1/alerts/evaluate | contributor | alerts | EvaluateBody | 200 | Evaluation | | \
+POST /manage/v1/alerts/evaluate | contributor | alerts | EvaluateBody | 200 | Evaluation | 413 | \
     | Evaluate the enabled rules at a time (default now)
 GET /manage/v1/detections | reader | detections | - | 200 | Detection[] | | \
     | Built-in detections and their state
 GET /manage/v1/detections/{id} | reader | detections | - | 200 | Detection | 404 | \
     | One built-in detection
 PUT /manage/v1/detections/{id} | contributor | detections | DetectionBody | 200 | Detection \
-    | 404 | | Enable, disable or parameterise a detection
+    | 404 413 | | Enable, disable or parameterise a detection
 GET /manage/v1/ingestion/health | reader | ingestion | - | 200 | IngestionHealth | | \
     | Rows and last arrivals per table, dead letters, connectors
 GET /manage/v1/outbox | reader | alerts | - | 200 | OutboxMessage[] | 400 | limit \

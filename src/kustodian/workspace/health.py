@@ -38,8 +38,8 @@ class DeadLetters:
 class ConnectorHealth:
     name: str
     kind: str
-    last_pull: datetime | None  # the newest checkpoint write: a pull committed something then
-    last_error: str | None  # the errors of the last pull, where the connector records them
+    last_pull: datetime | None  # the newest checkpoint write: the end of the last pull
+    last_error: str | None  # the errors of the last pull
     checkpoints: dict[str, str] = field(default_factory=dict)  # per table, or per container
 
 
@@ -89,12 +89,22 @@ def _connectors(ws: Workspace) -> list[ConnectorHealth]:
             when = _aware(updated)
             if when is not None and (last_pull is None or when > last_pull):
                 last_pull = when
-            if key == "last-pull":  # the storage connector's summary of its last pull
-                last_error = "; ".join(json.loads(value).get("errors") or []) or None
+            if key == "last-pull":  # the connector's summary of its last pull
+                last_error = _errors(json.loads(value))
             elif not key.startswith("blob:"):  # per-blob offsets: too many to list
                 marks[key] = value
         out.append(ConnectorHealth(name, kind, last_pull, last_error, marks))
     return out
+
+
+def _errors(summary: dict[str, Any]) -> str | None:
+    """The errors of a last-pull summary: the storage connector lists them, the Graph connector
+    has one per table."""
+    errors = list(summary.get("errors") or [])
+    for t in summary.get("tables") or []:
+        if t.get("error"):
+            errors.append(f"{t['table']}: {t['error']}")
+    return "; ".join(errors) or None
 
 
 def to_json(h: IngestionHealth) -> dict[str, Any]:
