@@ -31,13 +31,15 @@ tools/azurite/node_modules/.installed: tools/azurite/package.json tools/azurite/
 # only when its sources changed. The wheel carries the build: installing it needs no Node.
 UI_SOURCES := ui/index.html ui/vite.config.mjs $(shell find ui/src -type f 2>/dev/null)
 
-ui: ui/.build-stamp
+UI_STAMP := src/kustodian/server/static/.build-stamp
+
+ui: $(UI_STAMP)
 
 ui/node_modules/.installed: ui/package.json ui/package-lock.json
 	cd ui && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	touch $@
 
-ui/.build-stamp: ui/node_modules/.installed $(UI_SOURCES)
+$(UI_STAMP): ui/node_modules/.installed $(UI_SOURCES)
 	cd ui && node node_modules/vite/bin/vite.js build --logLevel warn
 	touch $@
 
@@ -74,4 +76,4 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) tools/kusto-oracle/node_modules tools/azurite/node_modules ui/node_modules \
-		ui/.build-stamp src/kustodian/server/static
+		$(UI_STAMP) src/kustodian/server/static

@@ -8,7 +8,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, unquote
 
-import pytest
 from playwright.sync_api import Page
 
 from tests.ui.conftest import LiveUi, axe_violations, run_query, screenshot, wait_editor
@@ -97,6 +96,24 @@ def test_each_render_kind_draws_the_series_and_titles_of_its_data(live_ui: LiveU
         drawn = page.locator(f"figure.chart g.series {marks.get(kind, 'path')}").count()
         assert drawn >= (len(rows) if kind in marks else len(series)), kind
         screenshot(page, f"chart-{kind}")
+
+
+def test_render_properties_pick_the_columns_and_series(live_ui: LiveUi) -> None:
+    page = live_ui.page()
+    base = f"{WEEK}| summarize n = count(), users = dcount(UserPrincipalName) by AppDisplayName"
+    run_query(page, f"{base} | render columnchart with (ycolumns=users)")
+    page.wait_for_selector("figure.chart.columnchart")
+    assert legend(page) == ["users"]
+    apps = f"{WEEK}| summarize n = count() by bin(TimeGenerated, 1d), AuthenticationRequirement, ClientAppUsed"
+    run_query(page, f"{apps} | render timechart with (series=ClientAppUsed, legend=hidden)")
+    page.wait_for_selector("figure.chart.timechart")
+    clients = {r[2] for r in live_ui.ws.query(apps).rows}
+    assert page.locator("figure.chart g.series").count() == len(clients)
+    assert {
+        page.locator("figure.chart g.series").nth(i).get_attribute("data-series")
+        for i in range(len(clients))
+    } == clients
+    assert page.locator("figure.chart .legend").count() == 0
 
 
 def test_the_grid_sorts_expands_dynamic_values_and_exports_csv(live_ui: LiveUi, tmp_path) -> None:
@@ -255,8 +272,7 @@ def test_new_alert_rule_opens_the_rule_form_with_the_query(live_ui: LiveUi) -> N
     assert params["query"] == ['SigninLogs | where ResultType == "50053"']
 
 
-@pytest.mark.parametrize("width", [1400])
-def test_shift_enter_runs_the_query(live_ui: LiveUi, width: int) -> None:
+def test_shift_enter_runs_the_query(live_ui: LiveUi) -> None:
     page = live_ui.page()
     wait_editor(page)
     page.evaluate("() => window.kustodianEditor.setValue('print answer = 42')")
@@ -264,6 +280,9 @@ def test_shift_enter_runs_the_query(live_ui: LiveUi, width: int) -> None:
     page.keyboard.press("Shift+Enter")
     page.wait_for_selector("#result-grid")
     assert grid_column(page, 0) == ["42"]
+    run_query(page, "print answer = 42 | where answer < 0")
+    assert page.inner_text("#result-grid tbody") == "No results found for the time range and query."
+    assert page.inner_text("#query-status").startswith("0 rows")
 
 
 def test_a_server_error_shows_its_code_and_hint_and_underlines_the_spot(live_ui: LiveUi) -> None:

@@ -706,7 +706,7 @@ class Parser:
             while not self.at_op(")"):
                 key, _ = self.identifier("a property name")
                 self.expect_op("=")
-                if self.at_op("(") or (self.tok.kind is T.IDENT and self.peek().is_op(",")):
+                if self.at_op("(") or (self.tok.kind is T.IDENT and self.peek().is_op("(")):
                     props.append((key, self.expression()))
                 elif self.tok.kind is T.IDENT:
                     # values such as kind=stacked, ycolumns=a, b

@@ -215,11 +215,15 @@ class UiRoutes:
     # -- saved queries -------------------------------------------------------------------------
 
     async def list_saved(self, request: Request) -> Response:
+        """`GET /manage/v1/saved-queries` (reader): `{"value": [{id, name, query, timespan,
+        author, created, updated}]}`."""
         await self.server.authenticate(request, Role.READER)
         found = await run_in_threadpool(saved_queries.list_saved, self.server.ws)
         return JSONResponse({"value": [q.to_json() for q in found]})
 
     async def put_saved(self, request: Request) -> Response:
+        """`PUT /manage/v1/saved-queries/{id}` (contributor) `{name, query, timespan}`: 201 when
+        new, 200 when replaced, with the saved query."""
         who = await self.server.authenticate(request, Role.CONTRIBUTOR)
         try:
             body = await request.json()
@@ -234,6 +238,7 @@ class UiRoutes:
         return JSONResponse(saved.to_json(), status_code=201 if new else 200)
 
     async def delete_saved(self, request: Request) -> Response:
+        """`DELETE /manage/v1/saved-queries/{id}` (contributor): 204, or 404."""
         await self.server.authenticate(request, Role.CONTRIBUTOR)
         query_id = request.path_params["id"]
         if not await run_in_threadpool(saved_queries.delete, self.server.ws, query_id):
@@ -243,6 +248,7 @@ class UiRoutes:
     # -- the app -------------------------------------------------------------------------------
 
     async def index(self, request: Request) -> Response:
+        """`GET /`: the web UI (a single page; its bundle is under `/assets/`)."""
         page = STATIC / "index.html"
         if not page.is_file():
             raise ApiError(

@@ -106,6 +106,9 @@ export function resultGrid(table) {
   }
 
   draw();
+  if (!rows.length) {
+    body.append(h('tr', {}, h('td', { colspan: String(table.columns.length || 1), class: 'note' }, 'No results found for the time range and query.')));
+  }
   const more = rows.length > SHOWN ? ` (the first ${SHOWN} shown; export CSV for all)` : '';
   return h(
     'div',
