@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +84,14 @@ def test_an_invalid_workbook_names_the_file_and_field(text: str, message: str) -
     with pytest.raises(WorkbookError) as e:
         parse(text, "w.yaml")
     assert str(e.value).startswith(message)
+
+
+def test_the_docs_example_is_a_valid_workbook(ws: Workspace) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "ui.md").read_text()
+    section = doc.split("## Workbooks", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    wb = parse(example, "docs/ui.md")
+    assert wb.id in workbooks()  # the example is taken from a shipped workbook
+    [tile] = wb.tiles
+    assert (tile.visualization, tile.kind, tile.size) == ("barchart", "stacked", "medium")
+    assert ws.query(tile.query, now=END).rows
