@@ -15,7 +15,7 @@ from kustodian.actions import parse_document
 from kustodian.actions.store import delete_group, outbox, save_group
 from kustodian.alerts import delete_rule, get_rule, list_rules, save_rule
 from kustodian.alerts import parse_document as parse_rules
-from kustodian.alerts.detections import configure, get_detection, state
+from kustodian.alerts.detections import get_detection, state
 from kustodian.ingest import ingest_rows
 from kustodian.workspace import retention
 from tests.ui.conftest import LiveUi, axe_violations, screenshot
@@ -189,12 +189,7 @@ def test_the_break_glass_detection_is_parameterised_and_enabled(live_ui: LiveUi)
         page.click("#det-break-glass-save")  # an empty list is a valid value ("" matches none)
         page.wait_for_selector("#toast:has-text('saved')")
     finally:
-        configure(
-            live_ui.ws,
-            "break-glass",
-            enabled=False,
-            params={"accounts": d.parameters["accounts"].default},
-        )
+        delete_rule(live_ui.ws, d.rule_name)  # back to never enabled
 
 
 def test_retention_is_set_per_table_and_back_to_the_default(live_ui: LiveUi) -> None:
