@@ -28,3 +28,8 @@ def test_the_wheel_carries_every_built_asset(tmp_path: Path) -> None:
     }
     assert any(n.endswith(".js") and "kusto.worker" in n for n in built)
     assert built <= names, sorted(built - names)
+    workbooks = {
+        f"kustodian/workbooks/{p.name}"
+        for p in (ROOT / "src" / "kustodian" / "workbooks").glob("*.yaml")
+    }
+    assert len(workbooks) == 4 and workbooks <= names  # content the workbook pages load

@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kustodian.kql.diagnostics import KqlError
 from kustodian.kql.literals import format_timespan_ticks
 from kustodian.result import QueryResult
-from kustodian.server import manage, openapi, querylog, sessions, tokens, ui
+from kustodian.server import manage, openapi, querylog, sessions, tokens, ui, workbooks
 from kustodian.server.errors import ApiError, error_document, kql_error_document
 from kustodian.server.tokens import Role, TokenError, TokenInfo
 from kustodian.timespans import parse_duration, parse_timespan
@@ -693,9 +693,10 @@ def create_app(
         Route("/manage/v1/tokens", server.list_tokens, methods=["GET"]),
         Route("/manage/v1/tokens", server.create_token, methods=["POST"]),
         Route("/manage/v1/tokens/{token}", server.revoke_token, methods=["DELETE"]),
-        *manage.routes(server),
-        openapi.route(),
         *ui.routes(server),
+        *manage.routes(server),
+        *workbooks.routes(server),
+        openapi.route(),
     ]
     app = Starlette(
         routes=routes,

@@ -286,6 +286,37 @@ SCHEMAS: dict[str, Any] = {
             ),
         }
     ),
+    "Workbook": obj(
+        {
+            "id": STR,
+            "title": STR,
+            "description": STR,
+            "tiles": array(
+                obj(
+                    {
+                        "title": STR,
+                        "query": STR,
+                        "visualization": STR,
+                        "kind": {"type": ["string", "null"]},
+                        "size": {"enum": ["small", "medium", "wide"]},
+                    }
+                )
+            ),
+        }
+    ),
+    "LoginBody": obj({"token": STR}, ("token",)),
+    "SavedQueryBody": obj({"name": STR, "query": STR, "timespan": STR}, ("name", "query")),
+    "SavedQuery": obj(
+        {
+            "id": STR,
+            "name": STR,
+            "query": STR,
+            "timespan": STR,
+            "author": STR,
+            "created": TIME,
+            "updated": TIME,
+        }
+    ),
     "OutboxMessage": obj(
         {
             "id": INT,
@@ -327,6 +358,7 @@ QUERY_PARAMS = {
     "until": "fired at or before this ISO 8601 instant",
     "rule": "only this rule's alerts",
     "limit": "1 to 1000, default 100",
+    "code": "the one-time sign-in code `kustodian serve` prints",
 }
 
 # One route a line (a backslash continues it): METHOD PATH | role | tag | body (+yaml) | status | returns (Name, Name[] for
@@ -399,6 +431,22 @@ GET /manage/v1/ingestion/health | reader | ingestion | - | 200 | IngestionHealth
     | Rows and last arrivals per table, dead letters, connectors
 GET /manage/v1/outbox | reader | alerts | - | 200 | OutboxMessage[] | 400 | limit \
     | Emails kept locally (no SMTP server), newest first
+GET / | none | ui | - | 200 | - | | | The web UI (HTML)
+GET /index.html | none | ui | - | 200 | - | | | The web UI (HTML)
+POST /ui/login | none | ui | LoginBody | 200 | object | 401 415 | \
+    | Sign in with an API token: a session cookie and the CSRF token
+GET /ui/login | none | ui | - | 303 | - | 401 | code | The one-time sign-in link
+GET /ui/session | reader | ui | - | 200 | object | | \
+    | The signed-in session (cookie), with its CSRF token
+POST /ui/logout | reader | ui | - | 204 | - | | | End the session (needs X-CSRF-Token)
+GET /manage/v1/saved-queries | reader | ui | - | 200 | SavedQuery[] | | | Saved queries
+PUT /manage/v1/saved-queries/{id} | contributor | ui | SavedQueryBody | 200 | SavedQuery \
+    | | | Create (201) or replace (200) a saved query
+DELETE /manage/v1/saved-queries/{id} | contributor | ui | - | 204 | - | 404 | \
+    | Delete a saved query
+GET /manage/v1/workbooks | reader | workbooks | - | 200 | Workbook[] | | \
+    | The shipped workbooks, their queries filled from the workspace's settings
+GET /manage/v1/workbooks/{id} | reader | workbooks | - | 200 | Workbook | 404 | | One workbook
 """
 
 

@@ -165,7 +165,7 @@ class UiRoutes:
         try:
             body = await request.json()
         except ValueError:
-            body = None
+            raise ApiError(400, "BadArgumentError", "The request body is not valid JSON") from None
         token = body.get("token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token.strip():
             raise ApiError(400, "BadArgumentError", 'The body must be {"token": "<API token>"}')
