@@ -23,6 +23,7 @@ from kustodian import Workspace
 from kustodian.alerts import RuleError, evaluate, get_rule, list_alerts, list_rules
 from kustodian.alerts.detections import detections, disable, enable, refresh
 from kustodian.alerts.evaluate import floor_tick
+from kustodian.cli.demo import detection_parameters
 from kustodian.ingest import ingest_records
 from kustodian.simulate import Simulation
 from kustodian.workspace.named_locations import (
@@ -148,7 +149,9 @@ def run() -> Run:
 
 def enabled_workspace(r: Run, params: dict[str, dict[str, Any]]) -> Workspace:
     """The run's records in a new workspace with the detections enabled (the demo's setup:
-    the offices as named locations, the directory's admins as privileged accounts)."""
+    the offices as named locations, the break-glass accounts, the directory's admins as
+    privileged accounts), except that the scanner is not allowed legacy authentication and
+    invitations are late after 6 hours (the window is 3 days)."""
     ws = Workspace.open(":memory:")
     ingest_records(ws, r.records)
     t = r.sim.tenant
@@ -156,11 +159,8 @@ def enabled_workspace(r: Run, params: dict[str, dict[str, Any]]) -> Workspace:
         if loc.trusted:
             set_named_location(ws, loc.name, list(loc.ips))
     setup: dict[str, dict[str, Any]] = {
-        "break-glass": {"accounts": list(t.break_glass)},
-        "privileged-single-factor": {
-            "accounts": [u.upn for u in t.admins],
-            "excluded_accounts": list(t.break_glass),
-        },
+        **detection_parameters(t),
+        "legacy-auth-success": {},
         "guest-invite-not-redeemed": {"after": "6h"},
     }
     for n in params or detections():
