@@ -142,3 +142,14 @@ def test_the_server_runs_the_live_feed_and_serves_its_records() -> None:
                 count = json.load(resp)["tables"][0]["rows"][0][0]
         assert count > 0 and feed.is_alive()
     assert not feed.is_alive() and feed.error is None  # stopped with the server
+
+
+def test_serve_simulate_live_needs_a_real_tenant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kustodian.cli.main import main
+
+    Workspace.init(tmp_path / "ws").close()
+    args = ["serve", "--workspace", str(tmp_path / "ws"), "--simulate-live", "5"]
+    assert main(args) == 2
+    assert "--simulate-live: at least 20 users (got 5)" in capsys.readouterr().err
