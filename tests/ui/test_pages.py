@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from kustodian.actions import parse_document
 from kustodian.actions.store import delete_group, outbox, save_group
@@ -104,11 +104,11 @@ def test_rules_are_enabled_disabled_opened_and_deleted(seeded: LiveUi) -> None:
     rule = get_rule(seeded.ws, RULE["name"])
     assert rule is not None and not rule.enabled
     page.click(f"a.rule-link:has-text('{RULE['name']}')")
-    page.wait_for_selector("#rule-name")
-    assert page.input_value("#rule-name") == RULE["name"]
-    assert page.input_value("#rule-threshold") == "100"
-    assert page.input_value("#rule-frequency") == "PT15M"
-    assert page.input_value("#rule-severity") == "2"
+    # the form is filled once the rule has been fetched
+    expect(page.locator("#rule-name")).to_have_value(RULE["name"])
+    expect(page.locator("#rule-threshold")).to_have_value("100")
+    expect(page.locator("#rule-frequency")).to_have_value("PT15M")
+    expect(page.locator("#rule-severity")).to_have_value("2")
     page.goto(f"{seeded.url}/#/rules")
     page.once("dialog", lambda d: d.accept())
     page.click(f"button[aria-label='Delete {RULE['name']}']")
