@@ -69,3 +69,17 @@ def test_a_query_too_deep_to_compile_is_a_diagnostic(ws: Workspace, kql: str) ->
         ws.query(kql)
     assert info.value.diagnostics[0].code == "KQL1011"
     assert ws.query("print x = ((1))").rows == [[1]]
+
+
+def test_every_depth_around_the_limit_is_an_answer_or_a_diagnostic(ws: Workspace) -> None:
+    """Near the limit the recursion runs out in different places, sqlglot's tokenizer among
+    them, which wraps it in its own TokenError: each depth either runs or is KQL1011."""
+    outcomes = set()
+    for n in range(900, 1060, 4):
+        try:
+            ws.query("print x = 1" + " | extend y = 1" * n)
+            outcomes.add("ok")
+        except KqlError as e:
+            assert e.diagnostics[0].code == "KQL1011", e.render()
+            outcomes.add("KQL1011")
+    assert outcomes == {"ok", "KQL1011"}

@@ -86,6 +86,19 @@ def compile_all(
         )
     except RecursionError:
         raise KqlError([too_deep()], query) from None
+    except Exception as e:
+        if _from_recursion(e):  # sqlglot wraps it (TokenError, ParseError)
+            raise KqlError([too_deep()], query) from None
+        raise
+
+
+def _from_recursion(e: BaseException | None) -> bool:
+    seen = 0
+    while e is not None and seen < 20:
+        if isinstance(e, RecursionError):
+            return True
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return False
 
 
 def _compile_all(
