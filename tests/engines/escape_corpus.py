@@ -85,3 +85,12 @@ def check_clean(case: Case, columns: list[str], rows: list[list[Any]]) -> None:
         assert len(rows) == case.expected, (case.id, rows)
     else:
         raise AssertionError(f"{case.id}: expected {case.expected}, but it ran: {rows[:1]}")
+
+
+# Queries too deep for the recursive stages (parser, binder, lowering, sqlglot): KQL1011.
+TOO_DEEP = {
+    "nested-parentheses": "print x = " + "(" * 3000 + "1" + ")" * 3000,
+    "long-sum": "print x = " + " + ".join(["1"] * 20000),
+    "nested-negation": "print x = " + "-" * 5000 + "1",
+    "long-pipeline": "print x = 1" + " | extend y = 1" * 3000,
+}

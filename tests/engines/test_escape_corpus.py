@@ -12,7 +12,14 @@ import pytest
 from kustodian import Workspace
 from kustodian.ingest import ingest_records
 from kustodian.kql import KqlError
-from tests.engines.escape_corpus import Case, Secret, check_clean, engine_state, load_cases
+from tests.engines.escape_corpus import (
+    TOO_DEEP,
+    Case,
+    Secret,
+    check_clean,
+    engine_state,
+    load_cases,
+)
 from tests.ingest.records import signin
 
 CASES = load_cases()
@@ -54,3 +61,25 @@ def test_escape_attempt_fails_cleanly(ws: Workspace, secret: Secret, case: Case)
     assert engine_state(ws) == before
     assert not (Path(ws.path) / "x.db").exists()
     assert sorted(p.name for p in secret.dir.iterdir()) == ["secret.csv"]
+
+
+@pytest.mark.parametrize("kql", TOO_DEEP.values(), ids=list(TOO_DEEP))
+def test_a_query_too_deep_to_compile_is_a_diagnostic(ws: Workspace, kql: str) -> None:
+    with pytest.raises(KqlError) as info:
+        ws.query(kql)
+    assert info.value.diagnostics[0].code == "KQL1011"
+    assert ws.query("print x = ((1))").rows == [[1]]
+
+
+def test_every_depth_around_the_limit_is_an_answer_or_a_diagnostic(ws: Workspace) -> None:
+    """Near the limit the recursion runs out in different places, sqlglot's tokenizer among
+    them, which wraps it in its own TokenError: each depth either runs or is KQL1011."""
+    outcomes = set()
+    for n in range(900, 1060, 4):
+        try:
+            ws.query("print x = 1" + " | extend y = 1" * n)
+            outcomes.add("ok")
+        except KqlError as e:
+            assert e.diagnostics[0].code == "KQL1011", e.render()
+            outcomes.add("KQL1011")
+    assert outcomes == {"ok", "KQL1011"}

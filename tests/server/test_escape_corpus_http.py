@@ -5,15 +5,17 @@ Azure's error shape; never a 500, never the secret file's content, never a chang
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.engines.escape_corpus import Case, Secret, check_clean, engine_state, load_cases
+from tests.engines import escape_corpus as corpus
+from tests.engines.escape_corpus import Case, Secret
 from tests.server.conftest import MAX_ROWS, Live
 
-CASES = load_cases()
+CASES = corpus.load_cases()
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,7 @@ def cells(table: dict[str, Any]) -> list[list[Any]]:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_escape_attempt_fails_cleanly_over_http(live: Live, secret: Secret, case: Case) -> None:
     case = case.bind(secret)
-    before = engine_state(live.ws)
+    before = corpus.engine_state(live.ws)
     r = post(live, case.kql)
     assert secret.sentinel not in r.text
     doc = r.json()
@@ -62,8 +64,8 @@ def test_escape_attempt_fails_cleanly_over_http(live: Live, secret: Secret, case
         rows = cells(table)
         if case.expect == "value" and case.expected is None:
             rows = [[None if v == "" else v for v in row] for row in rows]
-        check_clean(case, [c["name"] for c in table["columns"]], rows)
-    assert engine_state(live.ws) == before
+        corpus.check_clean(case, [c["name"] for c in table["columns"]], rows)
+    assert corpus.engine_state(live.ws) == before
     assert sorted(p.name for p in secret.dir.iterdir()) == ["secret.csv"]
 
 
@@ -106,3 +108,27 @@ def test_a_probe_that_runs_too_long_is_a_clean_timeout(live: Live) -> None:
     r = post(live, kql, prefer="wait=1")
     assert r.status_code == 400
     assert r.json()["error"]["innererror"]["innererror"]["code"] == "KQL4002"
+
+
+@pytest.mark.parametrize("kql", corpus.TOO_DEEP.values(), ids=list(corpus.TOO_DEEP))
+def test_a_query_too_deep_to_compile_is_a_bad_request(live: Live, kql: str) -> None:
+    r = post(live, kql)
+    assert r.status_code == 400
+    assert r.json()["error"]["innererror"]["innererror"]["code"] == "KQL1011"
+
+
+def test_a_huge_request_body_is_refused_before_it_is_read(live: Live) -> None:
+    """A query body past 8 MB is a 413, with or without Content-Length, and the server stays up."""
+    headers = {"Authorization": f"Bearer {live.keys['reader']}"}
+    url = f"{live.endpoint}/workspaces/{live.workspace_id}/query"
+    body = b'{"query": "print x = \'' + b"a" * (9 * 1024 * 1024) + b"'\"}"
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(body), 1 << 20):
+            yield body[i : i + (1 << 20)]
+
+    for content in (body, chunks()):
+        r = httpx.post(url, content=content, headers=headers, timeout=60)
+        assert r.status_code == 413
+        assert r.json()["error"]["code"] == "ContentLengthLimitExceeded"
+    assert post(live, "print x = 1").json()["tables"][0]["rows"] == [[1]]

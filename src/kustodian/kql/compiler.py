@@ -9,7 +9,7 @@ from typing import Any
 
 from kustodian.kql.binder import Binder
 from kustodian.kql.catalog import Catalog, entra_catalog
-from kustodian.kql.diagnostics import KqlError
+from kustodian.kql.diagnostics import KqlError, too_deep
 from kustodian.kql.generate import generate
 from kustodian.kql.lower import lower
 from kustodian.kql.parser import parse
@@ -77,8 +77,41 @@ def compile_all(
             parameter, for SQL reused across instants.
 
     Raises:
-        KqlError: with every diagnostic, when the query has an error.
+        KqlError: with every diagnostic, when the query has an error; KQL1011 when it is too
+            deep for the recursive stages (a thousand nested parentheses, thousands of pipes).
     """
+    try:
+        return _compile_all(
+            query, catalog, dialect, now, timespan, parameters, pretty, run_sql, inline_now
+        )
+    except RecursionError:
+        raise KqlError([too_deep()], query) from None
+    except Exception as e:
+        if _from_recursion(e):  # sqlglot wraps it (TokenError, ParseError)
+            raise KqlError([too_deep()], query) from None
+        raise
+
+
+def _from_recursion(e: BaseException | None) -> bool:
+    seen = 0
+    while e is not None and seen < 20:
+        if isinstance(e, RecursionError):
+            return True
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return False
+
+
+def _compile_all(
+    query: str,
+    catalog: Catalog | None,
+    dialect: str,
+    now: datetime | int | None,
+    timespan: tuple[datetime | int, datetime | int] | timedelta | None,
+    parameters: dict[str, Any] | None,
+    pretty: bool,
+    run_sql: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]] | None,
+    inline_now: bool,
+) -> list[CompiledQuery]:
     cat = catalog if catalog is not None else entra_catalog()
     now_ns = now if isinstance(now, int) else to_ns(now or datetime.now(UTC))
     time_range = _time_range(timespan, now_ns)

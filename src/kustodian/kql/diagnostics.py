@@ -119,6 +119,16 @@ def syntax(message: str, span: Span, hint: str | None = None, code: str = "KQL10
     return Diagnostic(code, message, span, hint, ks_code="KS007")
 
 
+def too_deep() -> Diagnostic:
+    return Diagnostic(
+        "KQL1011",
+        "the query is nested too deeply, or its pipeline is too long, to compile",
+        NO_SPAN,
+        "split it with let statements or materialize(), or use in/has_any with a list "
+        "instead of long chains of conditions",
+    )
+
+
 def unexpected_token(found: str, expected: str, span: Span) -> Diagnostic:
     return Diagnostic("KQL1002", f"expected {expected}, found {found}", span, ks_code="KS007")
 

@@ -498,7 +498,7 @@ def _partial_error(max_rows: int) -> dict[str, Any]:
 
 
 async def _json_body(request: Request) -> Any:
-    raw = await request.body()
+    raw = await _limited_body(request, MAX_REQUEST)
     try:
         return json.loads(raw) if raw else {}
     except ValueError:
@@ -506,24 +506,27 @@ async def _json_body(request: Request) -> Any:
 
 
 MAX_UPLOAD = 1024 * 1024  # the Logs Ingestion API's 1 MB per call, compressed and not
+MAX_REQUEST = 8 * 1024 * 1024  # any other JSON body (a query, a batch of queries)
 
 
-async def _limited_body(request: Request) -> bytes:
+async def _limited_body(request: Request, limit: int = MAX_UPLOAD) -> bytes:
     """The request body, refused with 413 past the limit without reading all of it."""
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_UPLOAD:
-        raise _too_large()
+    if length and length.isdigit() and int(length) > limit:
+        raise _too_large(limit)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_UPLOAD:
-            raise _too_large()
+        if len(body) > limit:
+            raise _too_large(limit)
     return bytes(body)
 
 
-def _too_large() -> ApiError:
+def _too_large(limit: int = MAX_UPLOAD) -> ApiError:
     return ApiError(
-        413, "ContentLengthLimitExceeded", f"The request body exceeds {MAX_UPLOAD} bytes (1 MB)"
+        413,
+        "ContentLengthLimitExceeded",
+        f"The request body exceeds {limit} bytes ({limit // (1024 * 1024)} MB)",
     )
 
 
