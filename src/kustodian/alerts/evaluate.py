@@ -135,8 +135,7 @@ def _evaluate_rule(
     notify: Notify | None,
     links: str | None,
 ) -> list[AlertChange]:
-    with ws.lock:
-        last, _ = store.last_tick(ws.engine.con, rule.name)
+    last, _ = store.last_tick(ws.con, rule.name)
     changes: list[AlertChange] = []
     for tick in due_ticks(rule, last, at):
         done = _evaluate_tick(ws, rule, tick, delay)

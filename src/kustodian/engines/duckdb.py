@@ -29,9 +29,10 @@ def create_table_sql(table: TableSchema) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols})'
 
 
-# Settings applied to every connection that runs user queries.
+# Settings applied to every connection that runs user queries; global, so that the cursors
+# other threads open (workspace.py) have them too.
 _SESSION = (
-    "SET TimeZone = 'UTC'",
+    "SET GLOBAL TimeZone = 'UTC'",
     "SET error_on_division_by_zero = false",
     "SET enable_progress_bar = false",
 )
@@ -81,15 +82,22 @@ class DuckDBEngine:
         with contextlib.suppress(duckdb.Error):  # a setting this DuckDB version does not have
             self.con.execute(stmt)
 
-    def run(self, compiled: CompiledQuery, *, max_rows: int | None = None) -> pa.Table:
+    def run(
+        self,
+        compiled: CompiledQuery,
+        *,
+        max_rows: int | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> pa.Table:
         """Execute and return the rows as Arrow; engine errors become a KqlError.
 
         Args:
             max_rows: fetch at most this many rows plus one, so that the caller can tell a
                 truncated result (more than `max_rows` rows) from a complete one.
+            con: the connection to run on (a cursor of `self.con`); default `self.con`.
         """
         try:
-            rel = self.con.sql(compiled.sql, params=compiled.params or None)
+            rel = (con or self.con).sql(compiled.sql, params=compiled.params or None)
             if rel is None:
                 raise KqlError([engine_error("the query returned no result set")])
             if max_rows is not None:
