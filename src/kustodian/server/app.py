@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kustodian.kql.diagnostics import KqlError
 from kustodian.kql.literals import format_timespan_ticks
 from kustodian.result import QueryResult
-from kustodian.server import querylog, tokens
+from kustodian.server import querylog, remote_cli, tokens
 from kustodian.server.errors import ApiError, error_document, kql_error_document
 from kustodian.server.tokens import Role, TokenError, TokenInfo
 from kustodian.timespans import parse_duration, parse_timespan
@@ -633,13 +633,19 @@ class Housekeeper(threading.Thread):
 
 
 def create_app(
-    ws: Workspace, settings: ServerSettings | None = None, *, close_workspace: bool = False
+    ws: Workspace,
+    settings: ServerSettings | None = None,
+    *,
+    close_workspace: bool = False,
+    while_serving: Callable[[], contextlib.AbstractContextManager[object]] | None = None,
 ) -> Starlette:
     """The ASGI app serving `ws`.
 
     Args:
         close_workspace: close the workspace when the app shuts down (after the last request
             has finished); otherwise the caller owns it.
+        while_serving: a context entered at startup and left at shutdown, before the workspace
+            closes (`kustodian serve` publishes its server.json with it: handoff.py).
     """
     server = Server(ws, settings or ServerSettings())
 
@@ -647,7 +653,12 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         housekeeper = Housekeeper(ws, server.settings)
         housekeeper.start()
-        yield
+        serving = while_serving() if while_serving else contextlib.nullcontext()
+        await run_in_threadpool(serving.__enter__)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(serving.__exit__, None, None, None)
         await run_in_threadpool(housekeeper.stop)
         if close_workspace:
             await run_in_threadpool(ws.close)
@@ -662,6 +673,7 @@ def create_app(
         Route("/manage/v1/tokens", server.list_tokens, methods=["GET"]),
         Route("/manage/v1/tokens", server.create_token, methods=["POST"]),
         Route("/manage/v1/tokens/{token}", server.revoke_token, methods=["DELETE"]),
+        *remote_cli.routes(server),
     ]
     app = Starlette(
         routes=routes,

@@ -52,18 +52,30 @@ def serve(
     tls_key: str | None = None,
     settings: ServerSettings | None = None,
     log_level: str = "info",
+    handoff: bool = True,
 ) -> None:
     """Serve `ws` until SIGINT/SIGTERM, then close it.
 
     On a signal, uvicorn stops accepting connections, lets in-flight requests finish (up to
     SHUTDOWN_GRACE seconds), runs the app's shutdown (which closes the workspace, checkpointing
     DuckDB) and then re-raises the signal, so the process ends as the signal says.
+
+    With `handoff` (and a workspace directory), the server leaves a server.json there while it
+    runs, so that the CLI can run commands through it (server/handoff.py).
     """
     import uvicorn
 
+    from kustodian.server import handoff as handoff_file
+
     configure_logging(log_level)
+    scheme = "https" if tls_cert else "http"
+    local = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host
+    url = f"{scheme}://{_url_host(local)}:{port}"
+    publish = None
+    if handoff and ws.root is not None:
+        publish = lambda: handoff_file.published(ws, url, tls_cert)  # noqa: E731
     config = uvicorn.Config(
-        create_app(ws, settings, close_workspace=True),
+        create_app(ws, settings, close_workspace=True, while_serving=publish),
         host=host,
         port=port,
         ssl_certfile=tls_cert,
@@ -74,3 +86,7 @@ def serve(
         server_header=False,
     )
     uvicorn.Server(config).run()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host

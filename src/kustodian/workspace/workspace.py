@@ -80,6 +80,10 @@ class WorkspaceError(Exception):
     """The workspace cannot be opened or changed; the message says why and what to do."""
 
 
+class WorkspaceLocked(WorkspaceError):
+    """Another process (a server, a long ingestion) holds the workspace's database."""
+
+
 class Workspace:
     """A Log Analytics-like workspace: Entra tables, custom tables, ingestion state."""
 
@@ -146,6 +150,8 @@ class Workspace:
         try:
             con = duckdb.connect(str(db))
         except duckdb.Error as e:
+            if "Could not set lock" in str(e):
+                raise WorkspaceLocked(f"{root} is in use: {_first_line(e)}") from None
             raise WorkspaceError(
                 f"{db}: DuckDB {duckdb.__version__} cannot open this database ({_first_line(e)}). "
                 "If it was written by another DuckDB version, open it with that Kustodian/DuckDB "
@@ -518,4 +524,4 @@ def _first_line(e: Exception) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-__all__ = ["FORMAT_VERSION", "STANDARD_COLUMNS", "Workspace", "WorkspaceError"]
+__all__ = ["FORMAT_VERSION", "STANDARD_COLUMNS", "Workspace", "WorkspaceError", "WorkspaceLocked"]
