@@ -302,6 +302,8 @@ def run_through_server(argv: list[str], root: Path, lock_error: str) -> int:
     }
     try:
         return _stream(h, body)
+    except KeyboardInterrupt:  # closing the connection stops the command at its next output
+        return 130
     except OSError as e:
         return _fail(
             f"the workspace {root} is held by the server at {h.url} (process {h.pid}), which "
