@@ -255,3 +255,33 @@ def test_server_json_names_the_url_and_process(served: Served) -> None:
     doc = json.loads((served.workspace / handoff.FILE).read_text())
     assert doc["url"] == f"http://127.0.0.1:{served.port}"
     assert doc["pid"] == served.proc.pid and doc["token"].startswith("kst_")
+
+
+def test_simulate_live_streams_through_the_server_and_stops_with_the_client(
+    served: Served,
+) -> None:
+    ws = str(served.workspace)
+    env = {k: v for k, v in os.environ.items() if k != "KUSTODIAN_WORKSPACE"}
+    live = subprocess.Popen(
+        [sys.executable, "-m", "kustodian.cli.main", "simulate", "--live", "--workspace", ws,
+         "--users", "20", "--days", "1", "--speed", "20000", "--seed", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )  # fmt: skip
+    assert live.stdout is not None
+    first = live.stdout.readline()
+    assert first.startswith("live demo tenant: 20 accounts")
+    progress = live.stdout.readline()  # "<time>  N records": streamed while the command runs
+    assert progress.rstrip().endswith("records"), progress
+    live.send_signal(signal.SIGINT)
+    _, err = live.communicate(timeout=WAIT)
+    assert live.returncode == 130 and "Traceback" not in err
+    # the server stops the command at its next output: the row count settles
+    counts = []
+    for _ in range(3):
+        time.sleep(3)
+        run = kustodian("query", "AADNonInteractiveUserSignInLogs | count", "--workspace", ws)
+        counts.append(run.out)
+    assert counts[1] == counts[2]
