@@ -220,6 +220,15 @@ def test_the_endpoint_needs_an_admin(served: Served) -> None:
     assert found is not None
     body = {"argv": ["rules", "list"], "cwd": "/"}
     assert httpx.post(f"{found.url}/manage/v1/cli", json=body).status_code == 401
+    # another admin token may manage the server, but not run commands (and read files) in it
+    made = httpx.post(
+        f"{found.url}/manage/v1/tokens", json={"role": "admin"}, headers=_bearer(found.token)
+    )
+    other = httpx.post(
+        f"{found.url}/manage/v1/cli", json=body, headers=_bearer(made.json()["token"])
+    )
+    assert other.status_code == 403
+    assert "local CLI credential" in other.json()["error"]["message"]
     bad = httpx.post(f"{found.url}/manage/v1/cli", json={"argv": []}, headers=_bearer(found.token))
     assert bad.status_code == 400
     assert bad.json()["error"]["code"] == "BadArgumentError"

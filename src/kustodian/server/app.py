@@ -658,6 +658,7 @@ def create_app(
         try:
             yield
         finally:
+            await run_in_threadpool(remote_cli.stop_commands)
             await run_in_threadpool(serving.__exit__, None, None, None)
         await run_in_threadpool(housekeeper.stop)
         if close_workspace:

@@ -29,6 +29,16 @@ from kustodian.workspace.workspace import Workspace
 FILE = "server.json"
 TOKEN_NAME = "local-cli"  # the admin token of a server's own CLI; one per running server
 
+# The token ids this process published, by workspace path: the only credentials that may run CLI
+# commands in the server (remote_cli.py), so that an admin token used over the network cannot
+# make the server read its local files.
+_published: dict[str, str] = {}
+
+
+def published_token(ws: Workspace) -> str | None:
+    """The id of the local CLI token this process published for `ws`, if it is serving it."""
+    return _published.get(ws.path)
+
 
 @dataclass(frozen=True)
 class Handoff:
@@ -116,9 +126,11 @@ def published(ws: Workspace, url: str, tls_cert: str | None = None) -> Iterator[
         datetime.now(UTC).isoformat(timespec="seconds"),
     )
     _write_private(ws.root / FILE, handoff.__dict__)
+    _published[ws.path] = info.id
     try:
         yield handoff
     finally:
+        _published.pop(ws.path, None)
         with contextlib.suppress(FileNotFoundError):
             (ws.root / FILE).unlink()
         tokens.revoke(ws, info.id)

@@ -9,10 +9,12 @@ cli/remote.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import threading
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from kustodian.cli.remote import CLI_PATH, ClientGone, run_in_process
+from kustodian.server import handoff
 from kustodian.server.errors import ApiError
 from kustodian.server.tokens import Role
 
@@ -29,12 +32,36 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kustodian.server")
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_commands: dict[threading.Thread, threading.Event] = {}  # running commands and their stop flag
+_commands_guard = threading.Lock()
+
+
+def stop_commands(timeout: float = 30.0) -> None:
+    """At shutdown, before the workspace closes: stop the running commands (at their next
+    output) and wait for them, at most `timeout` seconds in all."""
+    with _commands_guard:
+        running = list(_commands.items())
+    for _, gone in running:
+        gone.set()
+    deadline = time.monotonic() + timeout
+    for thread, _ in running:
+        thread.join(max(0.0, deadline - time.monotonic()))
+
 
 def routes(server: Server) -> list[Route]:
     """The endpoint's route, for create_app."""
 
     async def cli(request: Request) -> Response:
         who = await server.authenticate(request, Role.ADMIN)
+        local = request.client is not None and request.client.host in LOOPBACK
+        if not local or who.id != handoff.published_token(server.ws):
+            raise ApiError(
+                403,
+                "InsufficientAccessError",
+                "Only the local CLI credential of this server (its server.json), from this "
+                "machine, may run commands in it",
+            )
         argv, cwd, stdin, tty = _parse(await _body(request))
         log.info("cli", extra={"fields": {"token": who.name, "command": argv[:2]}})
         return StreamingResponse(
@@ -79,6 +106,8 @@ async def _run(
         loop.call_soon_threadsafe(queue.put_nowait, {"stream": stream, "data": text})
 
     def work() -> None:
+        with _commands_guard:
+            _commands[threading.current_thread()] = gone
         try:
             code = run_in_process(server.ws, argv, cwd, emit, stdin=stdin, tty=tty, gone=gone)
         except ClientGone:
@@ -87,7 +116,11 @@ async def _run(
             log.exception("cli command failed", extra={"fields": {"command": argv[:2]}})
             emit("stderr", f"error: the command failed in the server: {e}\n")
             code = 1
-        loop.call_soon_threadsafe(queue.put_nowait, {"exit": code})
+        finally:
+            with _commands_guard:
+                _commands.pop(threading.current_thread(), None)
+        with contextlib.suppress(RuntimeError):  # the loop is gone (shutdown): nobody listens
+            loop.call_soon_threadsafe(queue.put_nowait, {"exit": code})
 
     # its own thread, not the request pool: a command (simulate --live) may run for long
     threading.Thread(target=work, name="kustodian-cli", daemon=True).start()
