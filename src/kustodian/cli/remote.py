@@ -147,7 +147,6 @@ class _RoutedIn(io.TextIOBase):
 
     def __init__(self, real: TextIO) -> None:
         self.real = real
-        self.buffers: dict[int, io.StringIO] = {}
 
     def _source(self) -> TextIO:
         session = current_session()
