@@ -303,6 +303,9 @@ def run_through_server(argv: list[str], root: Path, lock_error: str) -> int:
         return _stream(h, body)
     except KeyboardInterrupt:  # closing the connection stops the command at its next output
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`), as cli.main.main treats it
+        sys.stderr.close()
+        return 0
     except OSError as e:
         return _fail(
             f"the workspace {root} is held by the server at {h.url} (process {h.pid}), which "
