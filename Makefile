@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint types pytest venv clean docs bench oracle azurite openapi ui chromium
+.PHONY: test demo lint types pytest venv clean docs bench bench-load oracle azurite openapi ui chromium
 
 venv: $(STAMP)
 
@@ -73,6 +73,9 @@ demo: venv ui
 
 bench: venv
 	$(BIN)/python benchmarks/run.py
+
+bench-load: venv
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) tools/kusto-oracle/node_modules tools/azurite/node_modules ui/node_modules \

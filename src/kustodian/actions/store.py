@@ -34,8 +34,7 @@ def _aware(t: datetime) -> datetime:
 
 
 def _rows(ws: Workspace, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with ws.lock:
-        rows: list[tuple[Any, ...]] = ws.execute(sql, params or []).fetchall()
+    rows: list[tuple[Any, ...]] = ws.execute(sql, params or []).fetchall()
     return rows
 
 

@@ -162,8 +162,7 @@ def _evaluate_rule(
     links: str | None,
     catch_up: bool = True,
 ) -> list[AlertChange]:
-    with ws.lock:
-        last, _ = store.last_tick(ws.engine.con, rule.name)
+    last, _ = store.last_tick(ws.con, rule.name)
     changes: list[AlertChange] = []
     for tick in due_ticks(rule, last, at, catch_up):
         done = _evaluate_tick(ws, rule, tick, delay)

@@ -100,16 +100,14 @@ def save_rule(ws: Workspace, rule: Rule) -> bool:
 
 
 def get_rule(ws: Workspace, name: str) -> Rule | None:
-    with ws.lock:
-        rows = ws.execute(
-            "SELECT body, enabled FROM _kustodian.rules WHERE name = ?", [name]
-        ).fetchall()
+    rows = ws.execute(
+        "SELECT body, enabled FROM _kustodian.rules WHERE name = ?", [name]
+    ).fetchall()
     return _rule(rows[0]) if rows else None
 
 
 def list_rules(ws: Workspace) -> list[Rule]:
-    with ws.lock:
-        rows = ws.execute("SELECT body, enabled FROM _kustodian.rules ORDER BY name").fetchall()
+    rows = ws.execute("SELECT body, enabled FROM _kustodian.rules ORDER BY name").fetchall()
     return [_rule(r) for r in rows]
 
 
@@ -294,11 +292,7 @@ def list_alerts(
 
 def _select(ws: Workspace, clause: str, params: list[Any], con: Any = None) -> list[Alert]:
     sql = f'SELECT {_COLUMNS} FROM "Alerts" {clause}'
-    if con is not None:
-        rows = con.execute(sql, params).fetchall()
-    else:
-        with ws.lock:
-            rows = ws.execute(sql, params).fetchall()
+    rows = (con or ws.con).execute(sql, params).fetchall()
     return [_alert(r) for r in rows]
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
+import io
 import json
 import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from kustodian.cli import remote
 from kustodian.kql.diagnostics import KqlError
 
 
@@ -62,13 +65,39 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    if "-" in argv and not sys.stdin.isatty():
+        # kept, so that a command that goes through a server (main below) can send it on
+        sys.stdin = io.StringIO(sys.stdin.read())
     try:
         code: int = args.func(args)
     except BrokenPipeError:  # the reader went away (`| head`): not an error of ours
         sys.stderr.close()
         return 0
+    except remote.HeldByAnotherProcess as held:  # a server holds it: run it through the server
+        return remote.run_through_server(argv, held.root, held.message)
     return code
+
+
+def open_path(path: str, *, create: bool = False, memory_limit: str | None = None) -> Any:
+    """Open a workspace for a command: the served one when the command runs in the server
+    (cli/remote.py); raises HeldByAnotherProcess when another process holds it, WorkspaceError
+    when it cannot be opened. A dead server's stale server.json is cleared on the way."""
+    from kustodian.workspace.workspace import Workspace, WorkspaceLocked
+
+    served = remote.served_workspace()
+    if served is not None:
+        return served
+    try:
+        ws = Workspace.open(path, create=create, memory_limit=memory_limit)
+    except WorkspaceLocked as e:
+        raise remote.HeldByAnotherProcess(Path(path), str(e)) from None
+    if ws.root is not None:
+        from kustodian.server.handoff import clear_stale
+
+        clear_stale(ws)
+    return ws
 
 
 def workspace_path(args: argparse.Namespace) -> str:
@@ -93,13 +122,13 @@ def open_workspace(
 ) -> Any:
     """Open the command's workspace (which must exist), or exit with the reason."""
     from kustodian.engines.duckdb import check_memory_limit
-    from kustodian.workspace.workspace import Workspace, WorkspaceError
+    from kustodian.workspace.workspace import WorkspaceError
 
     limit = memory_limit or (BULK_MEMORY_LIMIT if bulk else None)
     try:
         if limit is not None:
             check_memory_limit(limit)
-        return Workspace.open(workspace_path(args), create=False, memory_limit=limit)
+        return open_path(workspace_path(args), create=False, memory_limit=limit)
     except ValueError as e:  # a bad $KUSTODIAN_BULK_MEMORY_LIMIT
         print(f"error: memory limit: {e}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -149,7 +178,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
             ws_catalog = None
             if path != ":memory:":
-                ws = Workspace.open(path, create=False)
+                ws = open_path(path)
                 ws_catalog = ws.catalog
             for c in compile_all(
                 text,
@@ -161,7 +190,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             ):
                 print(c.sql + ";")
             return 0
-        ws = Workspace.open(path, create=False)
+        ws = open_path(path) if path != ":memory:" else Workspace.open(path)
         result = ws.query(text, now=now, timespan=timespan)
     except WorkspaceError as e:  # a mistyped --workspace must not create an empty workspace
         return fail(str(e))

@@ -77,12 +77,12 @@ def run(args: argparse.Namespace) -> int:
         return _export(sim, args)
     if not args.workspace:
         return fail("no workspace: pass --workspace PATH or set KUSTODIAN_WORKSPACE")
-    from kustodian.cli.main import BULK_MEMORY_LIMIT
+    from kustodian.cli.main import BULK_MEMORY_LIMIT, open_path
     from kustodian.ingest import ingest_records
-    from kustodian.workspace.workspace import Workspace, WorkspaceError
+    from kustodian.workspace.workspace import WorkspaceError
 
     try:  # a demo may start from nothing: the workspace is created when missing
-        ws = Workspace.open(args.workspace, memory_limit=BULK_MEMORY_LIMIT)
+        ws = open_path(args.workspace, create=True, memory_limit=BULK_MEMORY_LIMIT)
     except WorkspaceError as e:
         return fail(str(e))
     try:

@@ -49,9 +49,10 @@ def check_memory_limit(text: str) -> str:
     return text.strip()
 
 
-# Settings applied to every connection that runs user queries.
+# Settings applied to every connection that runs user queries; global, so that the cursors
+# other threads open (workspace.py) have them too.
 _SESSION = (
-    "SET TimeZone = 'UTC'",
+    "SET GLOBAL TimeZone = 'UTC'",
     "SET error_on_division_by_zero = false",
     "SET enable_progress_bar = false",
 )
@@ -108,32 +109,49 @@ class DuckDBEngine:
         with contextlib.suppress(duckdb.Error):  # a setting this DuckDB version does not have
             self.con.execute(stmt)
 
-    def run(self, compiled: CompiledQuery, *, max_rows: int | None = None) -> pa.Table:
+    def run(
+        self,
+        compiled: CompiledQuery,
+        *,
+        max_rows: int | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> pa.Table:
         """Execute and return the rows as Arrow; engine errors become a KqlError.
 
         Args:
             max_rows: fetch at most this many rows plus one, so that the caller can tell a
                 truncated result (more than `max_rows` rows) from a complete one.
+            con: the connection to run on (a cursor of `self.con`); default `self.con`.
         """
         with _engine_errors():
-            rel = self._relation(compiled.sql, compiled.params, max_rows)
+            rel = self._relation(compiled.sql, compiled.params, max_rows, con)
             table: pa.Table = rel.to_arrow_table()
         return table
 
     def rows(
-        self, sql: str, params: dict[str, Any] | None = None, *, max_rows: int | None = None
+        self,
+        sql: str,
+        params: dict[str, Any] | None = None,
+        *,
+        max_rows: int | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
     ) -> list[tuple[Any, ...]]:
         """Like `run`, as Python tuples: for SQL compiled from a query that the compiler runs
         itself (the `bag_unpack` probe), checked and limited the same way."""
         with _engine_errors():
-            rows: list[tuple[Any, ...]] = self._relation(sql, params, max_rows).fetchall()
+            rows: list[tuple[Any, ...]] = self._relation(sql, params, max_rows, con).fetchall()
         return rows
 
     def _relation(
-        self, sql: str, params: dict[str, Any] | None, max_rows: int | None
+        self,
+        sql: str,
+        params: dict[str, Any] | None,
+        max_rows: int | None,
+        con: duckdb.DuckDBPyConnection | None = None,
     ) -> duckdb.DuckDBPyRelation:
-        self.check(sql)
-        rel = self.con.sql(sql, params=params or None)
+        con = con or self.con
+        self.check(sql, con)
+        rel = con.sql(sql, params=params or None)
         if rel is None:
             raise KqlError([engine_error("the query returned no result set")])
         if max_rows is not None:
@@ -142,11 +160,11 @@ class DuckDBEngine:
             rel = rel.limit(max_rows + 1)
         return rel
 
-    def check(self, sql: str) -> None:
+    def check(self, sql: str, con: duckdb.DuckDBPyConnection | None = None) -> None:
         """Refuse (KqlError KQL4004) SQL that is not one SELECT over the catalog's tables;
         nothing to check without the sandbox."""
         if self.sandbox:
-            check_select(self.con, sql, frozenset(n.lower() for n in self.catalog.tables))
+            check_select(con or self.con, sql, frozenset(n.lower() for n in self.catalog.tables))
 
     def close(self) -> None:
         self.con.close()

@@ -37,6 +37,7 @@ from kustodian.ingest.mapping import (
     diag_mapping,
     la_mapping,
 )
+from kustodian.kql.catalog import TableSchema
 from kustodian.kql.types import KType
 from kustodian.workspace.tables import NATURAL_KEYS
 
@@ -189,6 +190,9 @@ class Ingestor:
         self._mappings: dict[tuple[object, ...], Mapping] = {}
         # Key sets seen, by hash: (top-level keys, property keys).
         self._key_sets: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        # Tables given extension columns in the open transaction: the workspace's catalog
+        # learns them at commit, so that concurrent queries never name an uncommitted column.
+        self._altered: dict[str, TableSchema] = {}
 
     # -- input -------------------------------------------------------------------------------
 
@@ -233,7 +237,7 @@ class Ingestor:
         if self._errors:
             self._begin()
             try:
-                self._write_errors(self.ws.engine.con, self._errors)
+                self._write_errors(self.ws.con, self._errors)
             except BaseException:
                 self._rollback()
                 raise
@@ -243,19 +247,25 @@ class Ingestor:
 
     # -- transactions spanning several mapped chunks -----------------------------------------
 
+    # Under the workspace's ingest lock (one ingestion batch at a time; queries go on), on the
+    # calling thread's connection: a transaction belongs to the thread that began it.
+
     def _begin(self) -> None:
         if not self._txn_open:
-            self.ws.lock.acquire()
-            self.ws.engine.con.execute("BEGIN TRANSACTION")
+            self.ws.ingest_lock.acquire()
+            self.ws.con.execute("BEGIN TRANSACTION")
             self._txn_open, self._in_txn = True, 0
 
     def _commit(self) -> None:
         if self._txn_open:
             try:
-                self.ws.engine.con.execute("COMMIT")
+                self.ws.con.execute("COMMIT")
+                for schema in self._altered.values():
+                    self.ws.catalog.add(schema)
             finally:
                 self._txn_open = False
-                self.ws.lock.release()
+                self._altered.clear()
+                self.ws.ingest_lock.release()
             self._report()
 
     def _report(self) -> None:
@@ -266,10 +276,16 @@ class Ingestor:
     def _rollback(self) -> None:
         if self._txn_open:
             try:
-                self.ws.engine.con.execute("ROLLBACK")
+                self.ws.con.execute("ROLLBACK")
             finally:
                 self._txn_open = False
-                self.ws.lock.release()
+                self._altered.clear()
+                self._mappings.clear()  # they may name the columns rolled back
+                self.ws.ingest_lock.release()
+
+    def _schema(self, table: str) -> TableSchema:
+        """The table as the open transaction sees it."""
+        return self._altered.get(table) or self.ws.catalog.tables[table]
 
     def close(self) -> IngestSummary:
         self.flush()
@@ -350,7 +366,7 @@ class Ingestor:
         # Record batches of a few thousand rows let DuckDB scan the chunk on every core.
         arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=2048))
         received = datetime.now(UTC).replace(tzinfo=None)
-        con = self.ws.engine.con
+        con = self.ws.con
         self._begin()
         con.register("__chunk", arrow)
         try:
@@ -454,7 +470,7 @@ class Ingestor:
         if mapping.new_columns:
             self._extend(con, table, mapping.new_columns, where)
             mapping = self._mapping(b.shape, table, top_keys, prop_keys)
-        types = dict(self.ws.catalog.tables[table].columns)
+        types = dict(self._schema(table).columns)
         mapped = {f.column for f in mapping.fields} | set(mapping.constants)
         key_cols = [c for c in NATURAL_KEYS.get(table, ()) if c in mapped]
         checked = [f for f in mapping.fields if f.ktype not in (KType.STRING, KType.DYNAMIC)]
@@ -553,7 +569,7 @@ class Ingestor:
         return errors
 
     def _mapping(self, shape: str, table: str, top_keys: set[str], prop_keys: set[str]) -> Mapping:
-        schema = self.ws.catalog.tables[table]
+        schema = self._schema(table)
         ck = (shape, schema, frozenset(top_keys), frozenset(prop_keys))
         if ck not in self._mappings:
             ext = self.ws.extension_sources(table)
@@ -596,7 +612,9 @@ class Ingestor:
                     ktype = KType.DYNAMIC
             add.append((col.column, ktype, ".".join(col.path)))
         if add:
-            self.ws.add_columns(table, add)
+            self._altered[table] = self.ws.add_columns(
+                table, add, schema=self._schema(table), publish=False
+            )
             self.summary.new_columns += [f"{table}.{c}" for c, _, _ in add]
         # Fields that came only empty stay unmapped until a batch brings a value.
         self._mappings.clear()

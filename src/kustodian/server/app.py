@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kustodian.kql.diagnostics import KqlError
 from kustodian.kql.literals import format_timespan_ticks
 from kustodian.result import QueryResult
-from kustodian.server import manage, openapi, querylog, sessions, tokens, ui, workbooks
+from kustodian.server import manage, openapi, querylog, remote_cli, sessions, tokens, ui, workbooks
 from kustodian.server.errors import ApiError, error_document, kql_error_document
 from kustodian.server.tokens import Role, TokenError, TokenInfo
 from kustodian.timespans import parse_duration, parse_timespan
@@ -661,6 +661,7 @@ def create_app(
     *,
     close_workspace: bool = False,
     background: Sequence[Background] = (),
+    while_serving: Callable[[], contextlib.AbstractContextManager[object]] | None = None,
 ) -> Starlette:
     """The ASGI app serving `ws`.
 
@@ -670,6 +671,8 @@ def create_app(
         background: more threads to run while serving, such as the live simulator
             (`kustodian.simulate.live.LiveFeed`): started after the Housekeeper, stopped
             before it.
+        while_serving: a context entered at startup and left at shutdown, before the workspace
+            closes (`kustodian serve` publishes its server.json with it: handoff.py).
     """
     server = Server(ws, settings or ServerSettings())
 
@@ -679,9 +682,15 @@ def create_app(
         housekeeper.start()
         for b in background:
             b.start()
-        yield
-        for b in reversed(background):
-            await run_in_threadpool(b.stop)
+        serving = while_serving() if while_serving else contextlib.nullcontext()
+        await run_in_threadpool(serving.__enter__)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(remote_cli.stop_commands)
+            await run_in_threadpool(serving.__exit__, None, None, None)
+            for b in reversed(background):
+                await run_in_threadpool(b.stop)
         await run_in_threadpool(housekeeper.stop)
         if close_workspace:
             await run_in_threadpool(ws.close)
@@ -700,6 +709,7 @@ def create_app(
         *manage.routes(server),
         *workbooks.routes(server),
         openapi.route(),
+        *remote_cli.routes(server),
     ]
     app = Starlette(
         routes=routes,

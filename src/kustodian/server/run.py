@@ -55,6 +55,7 @@ def serve(
     settings: ServerSettings | None = None,
     log_level: str = "info",
     background: Sequence[Background] = (),
+    handoff: bool = True,
 ) -> None:
     """Serve `ws` until SIGINT/SIGTERM, then close it.
 
@@ -62,12 +63,25 @@ def serve(
     SHUTDOWN_GRACE seconds), runs the app's shutdown (which closes the workspace, checkpointing
     DuckDB) and then re-raises the signal, so the process ends as the signal says.
     `background` threads (the live simulator) run while serving, as in `create_app`.
+
+    With `handoff` (and a workspace directory), the server leaves a server.json there while it
+    runs, so that the CLI can run commands through it (server/handoff.py).
     """
     import uvicorn
 
+    from kustodian.server import handoff as handoff_file
+
     configure_logging(log_level)
+    scheme = "https" if tls_cert else "http"
+    local = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host
+    url = f"{scheme}://{_url_host(local)}:{port}"
+    publish = None
+    if handoff and ws.root is not None:
+        publish = lambda: handoff_file.published(ws, url, tls_cert)  # noqa: E731
     config = uvicorn.Config(
-        create_app(ws, settings, close_workspace=True, background=background),
+        create_app(
+            ws, settings, close_workspace=True, background=background, while_serving=publish
+        ),
         host=host,
         port=port,
         ssl_certfile=tls_cert,
@@ -78,3 +92,7 @@ def serve(
         server_header=False,
     )
     uvicorn.Server(config).run()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host

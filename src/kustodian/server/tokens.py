@@ -96,11 +96,10 @@ def create(
 
 
 def list_tokens(ws: Workspace) -> list[TokenInfo]:
-    with ws.lock:
-        rows = ws.execute(
-            "SELECT id, name, role, created, expires, revoked, last_used "
-            "FROM _kustodian.tokens ORDER BY created, id"
-        ).fetchall()
+    rows = ws.execute(
+        "SELECT id, name, role, created, expires, revoked, last_used "
+        "FROM _kustodian.tokens ORDER BY created, id"
+    ).fetchall()
     return [_info(r) for r in rows]
 
 
@@ -121,12 +120,11 @@ def verify(ws: Workspace, token: str, *, now: datetime | None = None) -> TokenIn
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != PREFIX or not parts[1] or not parts[2]:
         raise TokenError("not a Kustodian token")
-    with ws.lock:
-        rows = ws.execute(
-            "SELECT id, name, role, created, expires, revoked, last_used, salt, hash "
-            "FROM _kustodian.tokens WHERE id = ?",
-            [parts[1]],
-        ).fetchall()
+    rows = ws.execute(
+        "SELECT id, name, role, created, expires, revoked, last_used, salt, hash "
+        "FROM _kustodian.tokens WHERE id = ?",
+        [parts[1]],
+    ).fetchall()
     if not rows:
         raise TokenError("unknown token")
     row = rows[0]

@@ -70,15 +70,15 @@ def export_tables(
             sql += " WHERE " + " AND ".join(where)
         if "TimeGenerated" in cols:
             sql += " ORDER BY TimeGenerated"
-        with ws.lock:
-            reader = ws.engine.con.sql(sql, params=params).to_arrow_reader(BATCH_ROWS)
-            if tables is None:  # "every table": skip empty ones
-                peeked = _peek(reader)
-                if peeked is None:
-                    continue
-                reader = peeked
-            path = out / f"{name}.{fmt}"
-            rows = _write(reader, path, fmt)
+        # this thread's connection reads a snapshot while other threads write
+        reader = ws.con.sql(sql, params=params).to_arrow_reader(BATCH_ROWS)
+        if tables is None:  # "every table": skip empty ones
+            peeked = _peek(reader)
+            if peeked is None:
+                continue
+            reader = peeked
+        path = out / f"{name}.{fmt}"
+        rows = _write(reader, path, fmt)
         written.append((path, rows))
     return written
 

@@ -91,7 +91,8 @@ def apply(ws: Workspace, now: datetime | None = None, dry_run: bool = False) -> 
         days, _ = retention_of(ws, name)
         cutoff = now - timedelta(days=days)
         where = f'FROM "{name}" WHERE TimeGenerated < ?'
-        with ws.transaction() as con:
+        # the ingest lock too: a delete must not race an ingestion batch altering the table
+        with ws.ingest_lock, ws.transaction() as con:
             row = first_row(con.execute(f"SELECT count(*) {where}", [cutoff]))
             n = int(row[0]) if row else 0
             if n and not dry_run:

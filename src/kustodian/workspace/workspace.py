@@ -10,6 +10,20 @@ Layout (format version 1):
 `Workspace.open(":memory:")` is a throwaway workspace with the same tables, for tests and demos.
 Opening a workspace written by an older Kustodian migrates it (migrations.py); a newer one is
 refused with a message instead of being damaged.
+
+Concurrency (docs/architecture.md#concurrency): every thread works on its own DuckDB connection
+to the same database (`Workspace.con`), so reads run on MVCC snapshots while other threads write.
+DuckDB lets transactions append to a table concurrently, but fails one of two transactions that
+update the same rows, or that append to a table another one alters. Two locks keep writes apart:
+
+- `lock` (state): updates, deletes and upserts of state rows (`_kustodian.*`, alert state),
+  custom-table DDL. Held only for the statement or the `transaction()`.
+- `ingest_lock`: ingestion transactions, which append to data tables and may alter them
+  (extension columns), and retention, which deletes from them. One batch at a time, so dedupe
+  also sees the batches before it.
+
+Queries, and plain appends such as LAQueryLogs, take neither lock. When both are needed,
+`ingest_lock` is taken first.
 """
 
 from __future__ import annotations
@@ -67,6 +81,10 @@ class WorkspaceError(Exception):
     """The workspace cannot be opened or changed; the message says why and what to do."""
 
 
+class WorkspaceLocked(WorkspaceError):
+    """Another process (a server, a long ingestion) holds the workspace's database."""
+
+
 class Workspace:
     """A Log Analytics-like workspace: Entra tables, custom tables, ingestion state."""
 
@@ -78,6 +96,8 @@ class Workspace:
         self.path = path
         self.config = config
         self.lock = threading.RLock()
+        self.ingest_lock = threading.RLock()
+        self._connections = _Connections(engine.con)
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -131,6 +151,8 @@ class Workspace:
         try:
             con = duckdb.connect(str(db))
         except duckdb.Error as e:
+            if "Could not set lock" in str(e):
+                raise WorkspaceLocked(f"{root} is in use: {_first_line(e)}") from None
             raise WorkspaceError(
                 f"{db}: DuckDB {duckdb.__version__} cannot open this database ({_first_line(e)}). "
                 "If it was written by another DuckDB version, open it with that Kustodian/DuckDB "
@@ -181,10 +203,19 @@ class Workspace:
     def compile(self, kql: str, **kwargs: Any) -> list[CompiledQuery]:
         return compile_all(kql, catalog=self.catalog, run_sql=self._run_trusted, **kwargs)
 
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """This thread's connection to the database (the opening thread's is `engine.con`).
+
+        Cursors share the database, its settings (external access off, configuration locked)
+        and the registered functions; each has its own transaction and temporary tables.
+        """
+        return self._connections.current()
+
     def _run_trusted(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        # compiled from the user's query: checked, cancellable and error-mapped as a query is
-        with self.lock:
-            return self.engine.rows(sql, params)
+        # compiled from the user's query: checked, cancellable and error-mapped as a query is,
+        # on this thread's connection (which the query's deadline interrupts)
+        return self.engine.rows(sql, params, con=self.con)
 
     def query(
         self,
@@ -200,13 +231,12 @@ class Workspace:
         Args:
             max_rows: keep at most this many rows per result table; a table cut short has
                 `truncated` set.
-            timeout: cancel the query after this many seconds (KQL4002), counted from when it
-                holds the workspace.
+            timeout: cancel the query after this many seconds (KQL4002).
 
         Raises:
             KqlError: the query has an error (with code, position and hint).
         """
-        with self.lock, _Deadline(self.engine.con, timeout):
+        with _Deadline(self.con, timeout):
             compiled = self.compile(kql, now=now, timespan=timespan)
             results = [self._run(c, max_rows) for c in compiled]
         first = results[0]
@@ -214,8 +244,7 @@ class Workspace:
         return first
 
     def _run(self, c: CompiledQuery, max_rows: int | None = None) -> QueryResult:
-        with self.lock:
-            table = self.engine.run(c, max_rows=max_rows)
+        table = self.engine.run(c, max_rows=max_rows, con=self.con)
         truncated = max_rows is not None and table.num_rows > max_rows
         if truncated:
             table = table.slice(0, max_rows)
@@ -224,17 +253,24 @@ class Workspace:
     # -- trusted statements (ingestion, retention, state) ------------------------------------
 
     def execute(self, sql: str, params: Any = None) -> Rows:
-        """A trusted statement, run under the workspace lock and read to the end, so threads
-        (the server's requests, its housekeeper) never interleave on the connection."""
+        """A trusted statement on this thread's connection, read to the end.
+
+        It takes no lock: a statement that updates, deletes or upserts state rows runs under
+        `lock` (see the module docstring), as `write` does.
+        """
+        result = self.con.execute(sql, params)
+        return Rows(result.fetchall() if result.description is not None else [])
+
+    def write(self, sql: str, params: Any = None) -> Rows:
+        """A trusted statement that changes state rows, under the state lock."""
         with self.lock:
-            result = self.engine.execute(sql, params)
-            return Rows(result.fetchall() if result.description is not None else [])
+            return self.execute(sql, params)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A write transaction: all of it is committed, or none of it."""
+        """A write transaction on state, under the state lock: all of it is committed, or none."""
         with self.lock:
-            con = self.engine.con
+            con = self.con
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
@@ -243,13 +279,29 @@ class Workspace:
                 raise
             con.execute("COMMIT")
 
-    def add_columns(self, table: str, columns: list[tuple[str, KType, str]]) -> None:
+    def add_columns(
+        self,
+        table: str,
+        columns: list[tuple[str, KType, str]],
+        *,
+        schema: TableSchema | None = None,
+        publish: bool = True,
+    ) -> TableSchema:
         """Add extension columns (name, type, source path) to a table and to the catalog.
 
         Call inside a transaction, so that the columns and the rows that need them land together.
+
+        Args:
+            schema: the table as the caller's transaction sees it; default the catalog's.
+            publish: add the table's new schema to the catalog now; with False the caller does
+                so after its transaction commits (other threads' queries compile against the
+                catalog and must not name a column their snapshot does not have).
+
+        Returns:
+            The table's new schema.
         """
-        schema = self.catalog.tables[table]
-        con = self.engine.con
+        schema = schema or self.catalog.tables[table]
+        con = self.con
         for name, ktype, source in columns:
             con.execute(f'ALTER TABLE "{table}" ADD COLUMN {column_sql(name, ktype)}')
             con.execute(
@@ -257,7 +309,10 @@ class Workspace:
                 [table, name, ktype.value, source],
             )
         added = tuple((n, t) for n, t, _ in columns)
-        self.catalog.add(TableSchema(table, schema.columns + added))
+        new = TableSchema(table, schema.columns + added)
+        if publish:
+            self.catalog.add(new)
+        return new
 
     def extension_sources(self, table: str) -> dict[str, str]:
         """Extension columns of a table and the source field each was added for."""
@@ -294,7 +349,7 @@ class Workspace:
         return None if row is None else str(row[0])
 
     def set_checkpoint(self, connector: str, key: str, value: str) -> None:
-        self.execute(
+        self.write(
             "INSERT OR REPLACE INTO _kustodian.checkpoints VALUES (?, ?, ?, now())",
             [connector, key, value],
         )
@@ -314,7 +369,7 @@ class Workspace:
 
     def save_connector(self, name: str, kind: str, settings: dict[str, Any]) -> None:
         """Store a connector's settings (never secrets: use `set_secret`)."""
-        self.execute(
+        self.write(
             "INSERT OR REPLACE INTO _kustodian.connectors VALUES (?, ?, ?, now())",
             [name, kind, json.dumps(settings, sort_keys=True)],
         )
@@ -336,9 +391,7 @@ class Workspace:
         from kustodian.workspace.secrets import encrypt
 
         token = encrypt(self, value)
-        self.execute(
-            "INSERT OR REPLACE INTO _kustodian.secrets VALUES (?, ?, now())", [name, token]
-        )
+        self.write("INSERT OR REPLACE INTO _kustodian.secrets VALUES (?, ?, now())", [name, token])
 
     def get_secret(self, name: str) -> str | None:
         from kustodian.workspace.secrets import decrypt
@@ -347,9 +400,10 @@ class Workspace:
         return None if row is None else decrypt(self, bytes(row[0]))
 
     def delete_secret(self, name: str) -> None:
-        self.execute("DELETE FROM _kustodian.secrets WHERE name = ?", [name])
+        self.write("DELETE FROM _kustodian.secrets WHERE name = ?", [name])
 
     def close(self) -> None:
+        self._connections.close()
         self.engine.close()
 
     def __enter__(self) -> Workspace:
@@ -359,10 +413,46 @@ class Workspace:
         self.close()
 
 
-class _Deadline:
-    """Interrupts the connection's running statement when a time limit passes.
+class _Connections:
+    """One DuckDB connection per thread: the opening thread's own, a cursor for any other.
 
-    Entered while holding the workspace lock, so the statement interrupted is this query's.
+    A DuckDB connection runs one statement at a time and holds one transaction, so threads
+    never share one. Cursors of threads that have ended are closed when the next one is made.
+    """
+
+    def __init__(self, main: duckdb.DuckDBPyConnection) -> None:
+        self.main = main
+        self.owner = threading.current_thread()
+        self.local = threading.local()
+        self.cursors: dict[threading.Thread, duckdb.DuckDBPyConnection] = {}
+        self.guard = threading.Lock()
+
+    def current(self) -> duckdb.DuckDBPyConnection:
+        con: duckdb.DuckDBPyConnection | None = getattr(self.local, "con", None)
+        if con is None:
+            con = self.main if threading.current_thread() is self.owner else self._new()
+            self.local.con = con
+        return con
+
+    def _new(self) -> duckdb.DuckDBPyConnection:
+        with self.guard:
+            for thread in [t for t in self.cursors if not t.is_alive()]:
+                self.cursors.pop(thread).close()
+            con = self.main.cursor()
+            self.cursors[threading.current_thread()] = con
+            return con
+
+    def close(self) -> None:
+        with self.guard:
+            for con in self.cursors.values():
+                con.close()
+            self.cursors.clear()
+
+
+class _Deadline:
+    """Interrupts a connection's running statement when a time limit passes.
+
+    The connection is the querying thread's own, so the statement interrupted is this query's.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, seconds: float | None) -> None:
@@ -445,4 +535,4 @@ def _first_line(e: Exception) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-__all__ = ["FORMAT_VERSION", "STANDARD_COLUMNS", "Workspace", "WorkspaceError"]
+__all__ = ["FORMAT_VERSION", "STANDARD_COLUMNS", "Workspace", "WorkspaceError", "WorkspaceLocked"]
