@@ -98,6 +98,15 @@ SCHEMAS: dict[str, Any] = {
         {"role": {"enum": ["reader", "contributor", "admin"]}, "name": STR, "expiresIn": STR},
         ("role",),
     ),
+    "CliBody": obj(
+        {
+            "argv": array(STR),
+            "cwd": STR,
+            "stdin": STR,
+            "tty": obj({"stdout": {"type": "boolean"}, "stderr": {"type": "boolean"}}),
+        },
+        ("argv", "cwd"),
+    ),
     "Table": obj(
         {
             "name": STR,
@@ -381,6 +390,9 @@ GET /manage/v1/tokens | admin | tokens | - | 200 | Token[] | | | List API tokens
 POST /manage/v1/tokens | admin | tokens | TokenBody | 201 | Token | | | Create an API token
 DELETE /manage/v1/tokens/{token} | admin | tokens | - | 204 | - | 404 | \
     | Revoke a token (by id or name)
+POST /manage/v1/cli | admin | cli | CliBody | 200 | object | | \
+    | Run a kustodian command in the server (only the token of its server.json, from loopback): \
+    newline-delimited JSON of its output, then its exit status
 GET /manage/v1/tables | reader | tables | - | 200 | Table[] | | \
     | Tables: kind, columns, rows, retention
 GET /manage/v1/retention | reader | tables | - | 200 | Retention | | \
