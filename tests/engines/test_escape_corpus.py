@@ -83,3 +83,13 @@ def test_every_depth_around_the_limit_is_an_answer_or_a_diagnostic(ws: Workspace
             assert e.diagnostics[0].code == "KQL1011", e.render()
             outcomes.add("KQL1011")
     assert outcomes == {"ok", "KQL1011"}
+
+
+def test_a_long_or_chain_compiles_flat(ws: Workspace) -> None:
+    """A detection listing 300 conditions with `or`: sqlglot writes the flat chain without
+    recursion (it used to hit KQL1011's limit at 159)."""
+    conditions = " or ".join(f"x == {i}" for i in range(300))
+    r = ws.query(f"range x from 295 to 305 step 1 | where {conditions}")
+    assert r.rows == [[295], [296], [297], [298], [299]]
+    sql = ws.compile(f"print x = 1 | where {conditions}")[0].sql
+    assert '("x" = 0) OR ("x" = 1) OR ("x" = 2)' in sql

@@ -108,6 +108,11 @@ def epoch_ns(dt: exp.Expression) -> exp.Expression:
     return fn("epoch_ns", dt)
 
 
+def _same_connector(parent: exp.Expression, child: exp.Expression | None) -> bool:
+    inner = child.this if isinstance(child, exp.Paren) else child
+    return type(inner) is type(parent)
+
+
 def parenthesize(tree: exp.Expression) -> exp.Expression:
     """Wrap operands of binary operators in parentheses, so that trees built by hand keep
     their meaning whatever the generator's precedence rules."""
@@ -116,6 +121,12 @@ def parenthesize(tree: exp.Expression) -> exp.Expression:
         if isinstance(n, exp.Binary) and not isinstance(n, exp.Dot):
             for key in ("this", "expression"):
                 child = n.args.get(key)
+                if isinstance(n, exp.And | exp.Or) and _same_connector(n, child):
+                    # associative: without parentheses sqlglot writes a long `or` chain
+                    # iteratively (each parenthesis costs its generator a level of recursion)
+                    if isinstance(child, exp.Paren):
+                        n.set(key, child.this)
+                    continue
                 if isinstance(child, exp.Binary | exp.Not | exp.Neg) and not isinstance(
                     child, exp.Dot
                 ):

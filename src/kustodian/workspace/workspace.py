@@ -6,6 +6,7 @@ Layout (format version 1):
     PATH/kustodian.duckdb   the tables, plus the internal schema `_kustodian`:
                             meta, columns (extension and custom columns), checkpoints, secrets
     PATH/secret.key         the key that encrypts connector secrets (mode 0600)
+    PATH/tmp/               DuckDB's spill files while a query needs more than the memory limit
 
 `Workspace.open(":memory:")` is a throwaway workspace with the same tables, for tests and demos.
 Opening a workspace written by an older Kustodian migrates it (migrations.py); a newer one is
