@@ -6,6 +6,7 @@ the real clock, a thread that stops promptly when the server stops it."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,8 @@ def test_demo_enables_the_builtins_without_serving(
     assert f"Built-in detections on: {len(detections())} rules" in out
     assert "== MFA vs single-factor sign-ins, last 14 days" in out
     assert "== Break-glass account sign-ins" in out
+    fired = re.search(r"over the last 6 hours of the window: (\d+) alerts fired", out)
+    assert fired is not None, out
     tenant = build_tenant(USERS, demo.SEED)
     admin = next(a for a in tenant.admins if a.role == "Global Administrator")
     with Workspace.open(path, create=False) as ws:
@@ -64,6 +67,10 @@ def test_demo_enables_the_builtins_without_serving(
             for r in trusted_ranges(ws)
         )
         assert ws.config.settings["alerts"]["ingestion_delay"] == demo.INGESTION_DELAY
+        # the backfill's alerts are in the table, and notified the demo group (the outbox)
+        row = ws.execute("SELECT count(DISTINCT AlertId) FROM Alerts").fetchone()
+        assert row is not None and row[0] == int(fired.group(1)) > 0
+        assert len(outbox(ws)) >= row[0]
     assert demo.main() == 0  # the next run finds them on
     assert "Built-in detections on" not in capsys.readouterr().out
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ DEMO = Path(os.environ.get("KUSTODIAN_DEMO_WORKSPACE", ".demo/workspace"))
 DAYS, USERS, SEED = 30, 500, 1
 
 DEMO_GROUP = "demo-admins"
+BACKFILL = timedelta(hours=6)  # the rules are evaluated over this much of the window's end
 INGESTION_DELAY = "PT2M"  # live records are ingested as their time comes: let them count
 SAVED_QUERIES = ("mfa-trend", "guest-invitations", "smart-lockouts")
 BREAK_GLASS_QUERY = (
@@ -70,10 +71,34 @@ def enable_detections(ws: Workspace, tenant: Tenant) -> list[str]:
     save_group(ws, group, "make demo")
     params = detection_parameters(tenant)
     names = [enable(ws, n, params.get(n), [DEMO_GROUP]).name for n in detections()]
+    backfill(ws, names)
     ws.config.settings.setdefault("alerts", {})["ingestion_delay"] = INGESTION_DELAY
     ws.config.settings.setdefault("demo", {})["detections"] = sorted(detections())
     ws.save_config()
     return names
+
+
+def backfill(ws: Workspace, rules: list[str]) -> None:
+    """Evaluate the rules over the simulated window's last BACKFILL, as if they had been on,
+    so that the demo opens with alerts (and their emails in the outbox) instead of waiting
+    for the live simulator's first ones."""
+    from kustodian.alerts import store
+    from kustodian.alerts.evaluate import evaluate
+    from kustodian.alerts.notify import notifier
+
+    if "end" not in ws.config.settings.get("demo", {}):
+        return  # not a demo workspace made by create()
+    end = datetime.fromisoformat(ws.config.settings["demo"]["end"])
+    started = time.monotonic()
+    with ws.transaction() as con:
+        for name in rules:
+            store.set_last_tick(con, name, end - BACKFILL)
+    changes = evaluate(ws, end, rules=rules, notify=notifier(ws))
+    fired = sum(1 for c in changes if c.change == "Fired")
+    print(
+        f"Evaluated them over the last {BACKFILL.total_seconds() / 3600:.0f} hours of the "
+        f"window: {fired} alerts fired ({time.monotonic() - started:.0f} s)"
+    )
 
 
 def create(path: Path) -> datetime:
