@@ -19,10 +19,10 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -45,9 +45,15 @@ if TYPE_CHECKING:
 
     from kustodian.workspace.workspace import Workspace
 
-# Records per transaction: a crash keeps whole transactions. At least a DuckDB row group
-# (122,880 rows) lets DuckDB write the rows straight to the database file instead of the log.
-BATCH_ROWS = int(os.environ.get("KUSTODIAN_INGEST_BATCH_ROWS", "131072"))
+# DuckDB's row group. A transaction that appends at least this many rows to a table has them
+# compressed and written straight to the database file as its row groups fill; a smaller one
+# goes through the write-ahead log and is compressed again by the next checkpoint (about a
+# third more work per row).
+ROW_GROUP_ROWS = 122_880
+# Records per transaction: a crash keeps whole transactions. Two row groups, and chunks are cut
+# so that a transaction ends on a row-group boundary, so that every transaction but the last
+# is written straight to the file, whatever the chunk size.
+BATCH_ROWS = int(os.environ.get("KUSTODIAN_INGEST_BATCH_ROWS", str(2 * ROW_GROUP_ROWS)))
 # Records mapped per statement inside a transaction (bounds the memory of one step).
 CHUNK_ROWS = int(os.environ.get("KUSTODIAN_INGEST_CHUNK_ROWS", "32768"))
 CHUNK_BYTES = 64 << 20
@@ -226,7 +232,7 @@ class Ingestor:
         """Map and commit everything received so far."""
         for key, pieces in self._pieces.items():
             while pieces:
-                self._run(_cut(key, pieces, self.chunk_rows))
+                self._run(_cut(key, pieces, self._chunk_size()))
         for buf in list(self._buffers.values()):
             if buf.lines:
                 self._flush(buf)
@@ -329,8 +335,14 @@ class Ingestor:
         while sum(len(p.lines) for p in pieces) >= self.chunk_rows or (
             len(pieces) > 1 and sum(p.lines.nbytes for p in pieces) >= CHUNK_BYTES
         ):
-            self._run(_cut(key, pieces, self.chunk_rows))
+            self._run(_cut(key, pieces, self._chunk_size()))
         return len(starts)
+
+    def _chunk_size(self) -> int:
+        """Records in the next chunk: at most `chunk_rows`, and no more than the open
+        transaction still takes, so that transactions end on row-group boundaries."""
+        left = self.batch_rows - self._in_txn if self._txn_open else self.batch_rows
+        return max(1, min(self.chunk_rows, left))
 
     def _flush(self, buf: _Buffer) -> None:
         sources, positions = buf.sources, buf.positions
@@ -347,21 +359,16 @@ class Ingestor:
     def _run(self, batch: _Batch) -> None:
         """Map one chunk inside the open transaction; commit when the transaction is full."""
         arrow = pa.table({"n": pa.array(range(len(batch)), pa.int64()), "line": batch.lines})
-        # Record batches of a few thousand rows let DuckDB scan the chunk on every core.
-        arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=2048))
         received = datetime.now(UTC).replace(tzinfo=None)
-        con = self.ws.engine.con
+        con = _ChunkConnection(self.ws.engine.con, arrow)
         self._begin()
-        con.register("__chunk", arrow)
         try:
             errors = self._batch(con, batch, received)
             if errors:
-                self._write_errors(con, errors)
+                self._write_errors(self.ws.engine.con, errors)
         except BaseException:
             self._rollback()
             raise
-        finally:
-            con.unregister("__chunk")
         self.summary.rejected += len(errors)
         self._in_txn += len(batch)
         if self._in_txn >= self.batch_rows:
@@ -369,7 +376,7 @@ class Ingestor:
         else:
             self._report()
 
-    def _batch(self, con: duckdb.DuckDBPyConnection, b: _Batch, received: datetime) -> list[_Error]:
+    def _batch(self, con: _ChunkConnection, b: _Batch, received: datetime) -> list[_Error]:
         """Route and check the batch: one pass reads each record's keys (and category)."""
         diag = b.shape == DIAG
         keys = "TRY(json_keys(line, ['$', '$.properties']))" if diag else "TRY(json_keys(line))"
@@ -436,7 +443,7 @@ class Ingestor:
 
     def _table(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: _ChunkConnection,
         b: _Batch,
         table: str,
         where: str,
@@ -564,9 +571,7 @@ class Ingestor:
             )
         return self._mappings[ck]
 
-    def _extend(
-        self, con: duckdb.DuckDBPyConnection, table: str, new: list[NewColumn], where: str
-    ) -> None:
+    def _extend(self, con: _ChunkConnection, table: str, new: list[NewColumn], where: str) -> None:
         """Add extension columns for fields with at least one non-empty value in the batch."""
         add: list[tuple[str, KType, str]] = []
         for col in new:
@@ -626,6 +631,50 @@ class Ingestor:
             )
         finally:
             con.unregister("__errors")
+
+
+class _ChunkConnection:
+    """The connection, with the chunk's records visible as `__chunk` to each statement.
+
+    Each statement that reads `__chunk` gets a fresh one-shot stream of the records rather than
+    a registered Arrow table: DuckDB keeps what was registered inside a transaction until the
+    transaction ends (to be able to roll back), so a registered table per chunk would keep every
+    chunk of a transaction in memory. An exhausted stream holds nothing.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, records: pa.Table) -> None:
+        self.con = con
+        self.records = records
+
+    def execute(self, sql: str, params: object = None) -> _Rows:
+        """Run a statement and read its result to the end."""
+        if "__chunk" not in sql:
+            return _Rows(self.con.execute(sql, params).fetchall())
+        self.con.register("__chunk", _stream(self.records))
+        try:
+            return _Rows(self.con.execute(sql, params).fetchall())
+        finally:
+            self.con.unregister("__chunk")
+
+
+@dataclass
+class _Rows:
+    rows: list[tuple[Any, ...]]
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+
+def _stream(records: pa.Table) -> pa.RecordBatchReader:
+    """A one-shot stream of the records, in batches of a few thousand rows (so that DuckDB
+    scans them on every core), that lets go of each batch once read."""
+    batches = records.to_batches(max_chunksize=2048)
+
+    def produce() -> Iterator[pa.RecordBatch]:
+        while batches:
+            yield batches.pop(0)
+
+    return pa.RecordBatchReader.from_batches(records.schema, produce())
 
 
 def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
