@@ -93,7 +93,10 @@ def open_workspace(args: argparse.Namespace, *, bulk: bool = False) -> Any:
 
     try:
         return Workspace.open(
-            workspace_path(args), create=False, memory_limit=BULK_MEMORY_LIMIT if bulk else None
+            workspace_path(args),
+            create=False,
+            memory_limit=BULK_MEMORY_LIMIT if bulk else None,
+            bulk=bulk,
         )
     except WorkspaceError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -46,6 +46,9 @@ class DuckDBEngine:
         memory_limit: DuckDB's memory limit (e.g. "512MB"); default: DuckDB's (80% of RAM).
         sandbox: disable file and network access and lock the configuration, so user queries
             can read only the database's own tables.
+        bulk: a connection for bulk loads (ingest, pull): DuckDB may store the rows of one
+            INSERT in any order, which lets it insert on every core; rows read from a table
+            without ORDER BY then come in that order.
     """
 
     def __init__(
@@ -55,6 +58,7 @@ class DuckDBEngine:
         *,
         sandbox: bool = True,
         memory_limit: str | None = None,
+        bulk: bool = False,
     ) -> None:
         self.catalog = catalog
         self.con = duckdb.connect(database) if isinstance(database, str) else database
@@ -62,6 +66,9 @@ class DuckDBEngine:
             self._try(stmt)
         if memory_limit:
             self.con.execute("SET memory_limit = ?", [memory_limit])
+        if bulk:
+            # Inserting from an Arrow stream while keeping its order runs on one thread.
+            self.con.execute("SET preserve_insertion_order = false")
         for table in catalog.tables.values():
             self.con.execute(create_table_sql(table))
         for udf in udfs().values():

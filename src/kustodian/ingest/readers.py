@@ -192,20 +192,24 @@ def _read_diagnostic(ing: Ingestor, path: Path, label: str, table: str | None) -
             return
         # JSON lines: whole blocks of lines go to the ingestor as they are (storage archives);
         # lines that are Event Hub bodies are split into their records here.
-        for buf, cut, line_no in _blocks(f, head):
+        line_no = 1
+        for buf, cut in _blocks(f, head):
             if buf.find(b'"records"', 0, cut) >= 0:
-                for i, raw in enumerate(bytes(buf[:cut]).split(b"\n")):
+                block = bytes(buf[:cut])
+                for i, raw in enumerate(block.split(b"\n")):
                     if raw.strip():
                         _diagnostic_document(ing, raw, label, f"line {line_no + i}")
+                line_no += block.count(b"\n")
             else:
-                ing.add_block(memoryview(buf)[:cut], label, line_no, shape=DIAG, fmt="diagnostic")
+                view = memoryview(buf)[:cut]
+                line_no += ing.add_block(view, label, line_no, shape=DIAG, fmt="diagnostic")
 
 
-def _blocks(f: io.BufferedIOBase, head: bytes) -> Iterator[tuple[bytearray, int, int]]:
+def _blocks(f: io.BufferedIOBase, head: bytes) -> Iterator[tuple[bytearray, int]]:
     """Blocks of whole lines of an open file whose first bytes, `head`, were read already:
-    (buffer, length of its whole lines, number of its first line). Each buffer is fresh, so
-    that a block can be handed over without a copy."""
-    pending, line_no = head, 1
+    (buffer, length of its whole lines). Each buffer is fresh, so that a block can be handed
+    over without a copy."""
+    pending = head
     while True:
         buf = bytearray(len(pending) + BLOCK_BYTES)  # starts with the previous partial line
         buf[: len(pending)] = pending
@@ -217,8 +221,7 @@ def _blocks(f: io.BufferedIOBase, head: bytes) -> Iterator[tuple[bytearray, int,
             continue
         pending = bytes(buf[cut:end])
         if cut:
-            yield buf, cut, line_no
-            line_no += buf.count(b"\n", 0, cut)
+            yield buf, cut
         if not got:
             return
 
@@ -311,10 +314,10 @@ def _read_rows(ing: Ingestor, path: Path, label: str, table: str | None) -> None
     else:  # JSON lines go to the ingestor in blocks, as they are: DuckDB parses them
         with open_binary(path) as f:
             head = f.read(HEAD_BYTES).removeprefix(b"\xef\xbb\xbf")
-            for buf, cut, line_no in _blocks(f, head):
-                ing.add_block(
-                    memoryview(buf)[:cut], label, line_no, shape=LA, table=table, fmt="rows"
-                )
+            line_no = 1
+            for buf, cut in _blocks(f, head):
+                view = memoryview(buf)[:cut]
+                line_no += ing.add_block(view, label, line_no, shape=LA, table=table, fmt="rows")
 
 
 FORMATS = [
