@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -172,7 +173,7 @@ def run_measured(cmd: list[str], stdin: str | None = None) -> tuple[str, float, 
 
 
 def _median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
+    return statistics.median(values)
 
 
 def _pair(root: Path, data: Path, sample: dict[str, object], n: int) -> dict[str, float]:
@@ -234,8 +235,7 @@ def main() -> None:
         sample = json.loads(f.readline())
 
     runs = [_pair(root, data, sample, n) for _ in range(args.repeat)]
-    ratios = sorted(r["ours_rate"] / r["base_rate"] for r in runs)
-    med = ratios[len(ratios) // 2]
+    med = _median([r["ours_rate"] / r["base_rate"] for r in runs])
     load = os.getloadavg()[0]
     lines = [
         f"## Ingestion, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
