@@ -85,7 +85,7 @@ def workspace_path(args: argparse.Namespace) -> str:
 # DuckDB's memory cap for bulk commands (ingest, pull, simulate): streaming keeps their
 # working set small, and the cap keeps DuckDB's cache from growing with the input. The row group
 # being filled (about 470 MB for 4.8 KB sign-ins) spills past it; 512 MB keeps the peak RSS of
-# an ingest near 0.7 GB (1 GB: about 1.0 GB, some 10% less CPU; benchmarks/RESULTS.md).
+# an ingest near 0.7 GB (1 GB: about 1.0 GB, some 20% less CPU; benchmarks/RESULTS.md).
 BULK_MEMORY_LIMIT = os.environ.get("KUSTODIAN_BULK_MEMORY_LIMIT", "512MB")
 
 
