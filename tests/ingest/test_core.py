@@ -285,3 +285,87 @@ def test_rows_without_checked_fields_in_a_custom_table(ws: Workspace) -> None:
     s = ingest_rows(ws, "Notes_CL", [{"Note": "a"}, {"Note": "b"}, {"Note": "a"}])
     assert (s.ingested, s.duplicates) == (2, 1)
     assert ws.query("Notes_CL | where isnotnull(TimeGenerated) | count").rows == [[2]]
+
+
+def test_transactions_end_on_batch_boundaries_whatever_the_chunk_size(ws: Workspace) -> None:
+    """Chunks are cut so that a transaction holds exactly `batch_rows` records (DuckDB writes a
+    transaction of whole row groups straight to the database file)."""
+    from kustodian.ingest.sink import Ingestor
+
+    committed: list[int] = []
+
+    class Counting(Ingestor):
+        def _commit(self) -> None:
+            if self._txn_open:
+                committed.append(self._in_txn)
+            super()._commit()
+
+    ing = Counting(ws, batch_rows=5)
+    ing.chunk_rows = 2
+    block = "".join(json.dumps(signin(f"t{i}")) + "\n" for i in range(12))
+    ing.add_block(block.encode(), "f.json", 1)
+    s = ing.close()
+    assert s.ingested == 12
+    assert committed == [5, 5, 2]
+
+
+def test_a_transaction_does_not_keep_its_chunks_in_memory(ws: Workspace) -> None:
+    """Memory stays bounded by one chunk, however many chunks a transaction holds."""
+    import pyarrow as pa
+
+    from kustodian.ingest.sink import Ingestor
+
+    ing = Ingestor(ws, batch_rows=1_000_000)
+    ing.chunk_rows = 50
+    record = json.dumps(signin("m", userAgent="x" * 20_000))
+    peaks = []
+    for i in range(20):  # 20 chunks of 50 records of 20 KB, all in one transaction
+        for j in range(50):
+            ing.add(record.replace('"m"', f'"m{i}-{j}"'), "f.json", f"record {j}")
+        peaks.append(pa.total_allocated_bytes())
+    s = ing.close()
+    assert s.ingested == 1000
+    assert max(peaks) < 3 * 50 * len(record), peaks
+
+
+def test_chunks_that_leave_the_previous_route_are_routed_again(ws: Workspace) -> None:
+    """A chunk is first mapped on the route of the previous one (same table, known key sets);
+    a new field, a bad line or another category sends it through routing, losing nothing."""
+    from kustodian.ingest.sink import Ingestor
+
+    routed: list[int] = []
+    current = [0]
+
+    class Counting(Ingestor):
+        def _route(self, con: Any, b: Any, received: Any) -> Any:
+            routed.append(current[0])
+            return super()._route(con, b, received)
+
+    ing = Counting(ws)
+    chunks = [
+        [signin("r0"), signin("r1")],  # 0: routed; sets the route
+        [signin("r2") | {"durationMs": "abc"}, signin("r3")],  # 1: on the route
+        [signin("r4", newField="x"), "{bad"],  # 2: a new key set and a bad line
+        [signin("r5"), signin("n1", category="NonInteractiveUserSignInLogs")],  # 3: two tables
+        [signin("r6"), signin("r7", newField="y")],  # 4: routed (no route after 3)
+        [signin("r8", newField="z")],  # 5: on the route of 4
+        [signin("r9", otherField=True)],  # 6: a new key set
+    ]
+    line = 1
+    for i, records in enumerate(chunks):
+        current[0] = i
+        text = "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
+        line += ing.add_block(text.encode(), "f.json", line)
+        ing.flush()
+    s = ing.close()
+    assert routed == [0, 2, 3, 4, 6]
+    assert (s.ingested, s.rejected, s.duplicates) == (10, 2, 0)
+    assert s.tables == {"SigninLogs": 9, "AADNonInteractiveUserSignInLogs": 1}
+    assert ws.query(
+        "SigninLogs | where isnotempty(NewField) | project Id, NewField | order by Id asc"
+    ).rows == [["r4", "x"], ["r7", "y"], ["r8", "z"]]
+    assert ws.query("SigninLogs | where OtherField | project Id").rows == [["r9"]]
+    assert ws.query("IngestionErrors | project Position, Reason | order by Position asc").rows == [
+        ["line 3", "values that do not convert to their column type: DurationMs (long): abc"],
+        ["line 6", "not valid JSON"],
+    ]

@@ -70,6 +70,9 @@ class DuckDBEngine:
         sandbox: disable file and network access and lock the configuration, so user queries
             can read only the database's own tables; and check every query's SQL before it
             runs (guard.py).
+        bulk: a connection for bulk loads (ingest, pull): DuckDB may store the rows of one
+            INSERT in any order, which lets it insert on every core; rows read from a table
+            without ORDER BY then come in that order.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class DuckDBEngine:
         sandbox: bool = True,
         memory_limit: str | None = None,
         temp_directory: str | None = None,
+        bulk: bool = False,
     ) -> None:
         self.catalog = catalog
         self.sandbox = sandbox
@@ -90,6 +94,9 @@ class DuckDBEngine:
             self.con.execute("SET memory_limit = ?", [check_memory_limit(memory_limit)])
         if temp_directory is not None:
             self.con.execute("SET temp_directory = ?", [temp_directory])
+        if bulk:
+            # Inserting from an Arrow stream while keeping its order runs on one thread.
+            self.con.execute("SET preserve_insertion_order = false")
         for table in catalog.tables.values():
             self.con.execute(create_table_sql(table))
         for udf in udfs().values():

@@ -192,32 +192,38 @@ def _read_diagnostic(ing: Ingestor, path: Path, label: str, table: str | None) -
             return
         # JSON lines: whole blocks of lines go to the ingestor as they are (storage archives);
         # lines that are Event Hub bodies are split into their records here.
-        pending, line_no = head, 1
-        while True:
-            # Read into a fresh buffer that starts with the previous partial line: the block is
-            # handed over without a copy (its lines reference this buffer).
-            buf = bytearray(len(pending) + BLOCK_BYTES)
-            buf[: len(pending)] = pending
-            got = f.readinto(memoryview(buf)[len(pending) :])
-            end = len(pending) + got
-            cut = buf.rfind(b"\n", 0, end) + 1 if got else end
-            if got and cut == 0:  # a line longer than a block: read on
-                pending = bytes(buf[:end])
-                continue
-            pending = bytes(buf[cut:end])
-            if cut:
-                if buf.find(b'"records"', 0, cut) >= 0:
-                    block = bytes(buf[:cut])
-                    for i, raw in enumerate(block.split(b"\n")):
-                        if raw.strip():
-                            _diagnostic_document(ing, raw, label, f"line {line_no + i}")
-                    line_no += block.count(b"\n")
-                else:
-                    line_no += ing.add_block(
-                        memoryview(buf)[:cut], label, line_no, shape=DIAG, fmt="diagnostic"
-                    )
-            if not got:
-                return
+        line_no = 1
+        for buf, cut in _blocks(f, head):
+            if buf.find(b'"records"', 0, cut) >= 0:
+                block = bytes(buf[:cut])
+                for i, raw in enumerate(block.split(b"\n")):
+                    if raw.strip():
+                        _diagnostic_document(ing, raw, label, f"line {line_no + i}")
+                line_no += block.count(b"\n")
+            else:
+                view = memoryview(buf)[:cut]
+                line_no += ing.add_block(view, label, line_no, shape=DIAG, fmt="diagnostic")
+
+
+def _blocks(f: io.BufferedIOBase, head: bytes) -> Iterator[tuple[bytearray, int]]:
+    """Blocks of whole lines of an open file whose first bytes, `head`, were read already:
+    (buffer, length of its whole lines). Each buffer is fresh, so that a block can be handed
+    over without a copy."""
+    pending = head
+    while True:
+        buf = bytearray(len(pending) + BLOCK_BYTES)  # starts with the previous partial line
+        buf[: len(pending)] = pending
+        got = f.readinto(memoryview(buf)[len(pending) :])
+        end = len(pending) + got
+        cut = buf.rfind(b"\n", 0, end) + 1 if got else end
+        if got and cut == 0:  # a line longer than a block: read on
+            pending = bytes(buf[:end])
+            continue
+        pending = bytes(buf[cut:end])
+        if cut:
+            yield buf, cut
+        if not got:
+            return
 
 
 def _diagnostic_document(ing: Ingestor, raw: bytes, label: str, where: str) -> None:
@@ -305,11 +311,13 @@ def _read_rows(ing: Ingestor, path: Path, label: str, table: str | None) -> None
         read_la_csv(ing, path, label, table, fmt="rows")
     elif head.lstrip().startswith(b"["):
         read_la_json(ing, path, label, table, fmt="rows")
-    else:  # JSON lines go to the ingestor as they are: DuckDB parses them
-        for i, line in _lines(path):
-            if line.strip():
-                text = line.decode("utf-8", "replace").strip()
-                ing.add(text, label, f"line {i}", shape=LA, table=table, fmt="rows")
+    else:  # JSON lines go to the ingestor in blocks, as they are: DuckDB parses them
+        with open_binary(path) as f:
+            head = f.read(HEAD_BYTES).removeprefix(b"\xef\xbb\xbf")
+            line_no = 1
+            for buf, cut in _blocks(f, head):
+                view = memoryview(buf)[:cut]
+                line_no += ing.add_block(view, label, line_no, shape=LA, table=table, fmt="rows")
 
 
 FORMATS = [

@@ -1,17 +1,20 @@
 """Batches of raw JSON records into typed tables: mapping, dead letters, de-duplication.
 
 Readers hand records to an `Ingestor` as JSON text with their source and position. The ingestor
-buffers them and, per batch, in ONE transaction:
+buffers them and maps them chunk by chunk, several chunks to a transaction (whole DuckDB row
+groups); for each chunk:
 
-1. parses each record once in DuckDB (records that are not JSON objects become dead letters);
-2. routes diagnostic-settings records to their table by `category`;
+1. reads each record's keys in DuckDB (records that are not JSON objects become dead letters);
+2. routes diagnostic-settings records to their table by `category` (a chunk is first tried on
+   the route of the previous one, checked record by record in step 4's pass);
 3. adds extension columns for fields no column takes (mapping.py), typed from their values;
 4. converts every field to its column's Kusto type; a value that does not convert rejects the
    record, naming the column, and the record goes to `IngestionErrors` with its raw text;
 5. computes `_ItemId` from the table's natural key (tables.py) and inserts only rows whose
    `_ItemId` is not in the table yet, so ingesting the same data again adds nothing.
 
-A crash mid-ingest therefore loses no committed batch and leaves no half batch behind.
+A chunk's dead letters are written in the same transaction as its rows, so a crash mid-ingest
+loses no committed transaction and leaves no half batch behind.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -46,9 +49,15 @@ if TYPE_CHECKING:
 
     from kustodian.workspace.workspace import Workspace
 
-# Records per transaction: a crash keeps whole transactions. At least a DuckDB row group
-# (122,880 rows) lets DuckDB write the rows straight to the database file instead of the log.
-BATCH_ROWS = int(os.environ.get("KUSTODIAN_INGEST_BATCH_ROWS", "131072"))
+# DuckDB's row group. A transaction that appends at least this many rows to a table has them
+# compressed and written straight to the database file as its row groups fill; a smaller one
+# goes through the write-ahead log and is compressed again by the next checkpoint (about a
+# third more work per row).
+ROW_GROUP_ROWS = 122_880
+# Records per transaction: a crash keeps whole transactions. Two row groups, and chunks are cut
+# so that a transaction ends on a row-group boundary, so that every transaction but the last
+# is written straight to the file, whatever the chunk size.
+BATCH_ROWS = int(os.environ.get("KUSTODIAN_INGEST_BATCH_ROWS", str(2 * ROW_GROUP_ROWS)))
 # Records mapped per statement inside a transaction (bounds the memory of one step).
 CHUNK_ROWS = int(os.environ.get("KUSTODIAN_INGEST_CHUNK_ROWS", "32768"))
 CHUNK_BYTES = 64 << 20
@@ -126,6 +135,26 @@ class _Batch:
         return len(self.lines)
 
 
+@dataclass(frozen=True)
+class _Route:
+    """Where the last chunk of an input went: one table, its category (diagnostic records),
+    the union of its records' keys and the hashes of their key sets (see `_keys`)."""
+
+    table: str
+    category: str | None
+    top: frozenset[str]
+    props: frozenset[str]
+    hashes: frozenset[int]
+
+
+def _keys(shape: str) -> str:
+    """A record's key lists (top level and, for diagnostic records, `properties`); NULL when
+    the text is not JSON."""
+    return (
+        "TRY(json_keys(line, ['$', '$.properties']))" if shape == DIAG else "TRY(json_keys(line))"
+    )
+
+
 @dataclass
 class _Piece:
     """Lines of a block not yet in a batch, with their line numbers in their source."""
@@ -193,6 +222,9 @@ class Ingestor:
         # Tables given extension columns in the open transaction: the workspace's catalog
         # learns them at commit, so that concurrent queries never name an uncommitted column.
         self._altered: dict[str, TableSchema] = {}
+        # Where the last chunk of each input (shape, table, format) went, when it went to one
+        # table with no error: the next chunk is tried on the same route first.
+        self._routes: dict[tuple[str, str | None, str], _Route] = {}
 
     # -- input -------------------------------------------------------------------------------
 
@@ -230,7 +262,7 @@ class Ingestor:
         """Map and commit everything received so far."""
         for key, pieces in self._pieces.items():
             while pieces:
-                self._run(_cut(key, pieces, self.chunk_rows))
+                self._run(_cut(key, pieces, self._chunk_size()))
         for buf in list(self._buffers.values()):
             if buf.lines:
                 self._flush(buf)
@@ -345,8 +377,14 @@ class Ingestor:
         while sum(len(p.lines) for p in pieces) >= self.chunk_rows or (
             len(pieces) > 1 and sum(p.lines.nbytes for p in pieces) >= CHUNK_BYTES
         ):
-            self._run(_cut(key, pieces, self.chunk_rows))
+            self._run(_cut(key, pieces, self._chunk_size()))
         return len(starts)
+
+    def _chunk_size(self) -> int:
+        """Records in the next chunk: at most `chunk_rows`, and no more than the open
+        transaction still takes, so that transactions end on row-group boundaries."""
+        left = self.batch_rows - self._in_txn if self._txn_open else self.batch_rows
+        return max(1, min(self.chunk_rows, left))
 
     def _flush(self, buf: _Buffer) -> None:
         sources, positions = buf.sources, buf.positions
@@ -363,21 +401,16 @@ class Ingestor:
     def _run(self, batch: _Batch) -> None:
         """Map one chunk inside the open transaction; commit when the transaction is full."""
         arrow = pa.table({"n": pa.array(range(len(batch)), pa.int64()), "line": batch.lines})
-        # Record batches of a few thousand rows let DuckDB scan the chunk on every core.
-        arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=2048))
         received = datetime.now(UTC).replace(tzinfo=None)
-        con = self.ws.con
+        con = _ChunkConnection(self.ws.con, arrow)
         self._begin()
-        con.register("__chunk", arrow)
         try:
             errors = self._batch(con, batch, received)
             if errors:
-                self._write_errors(con, errors)
+                self._write_errors(self.ws.con, errors)
         except BaseException:
             self._rollback()
             raise
-        finally:
-            con.unregister("__chunk")
         self.summary.rejected += len(errors)
         self._in_txn += len(batch)
         if self._in_txn >= self.batch_rows:
@@ -385,10 +418,44 @@ class Ingestor:
         else:
             self._report()
 
-    def _batch(self, con: duckdb.DuckDBPyConnection, b: _Batch, received: datetime) -> list[_Error]:
-        """Route and check the batch: one pass reads each record's keys (and category)."""
+    def _batch(self, con: _ChunkConnection, b: _Batch, received: datetime) -> list[_Error]:
+        """Route and check the batch.
+
+        When the previous chunk of the same input went to one table with no error, this one is
+        mapped as if it did too, with a guard in the first pass of `_table`: every record must
+        be a JSON object of that category with a key set seen before. Only when the guard fails
+        is the chunk routed by a pass of its own, which reads each record's keys and category.
+        """
+        route_key = (b.shape, b.table, b.fmt)
+        route = self._routes.get(route_key)
+        if route is not None:
+            guarded = self._table(
+                con, b, route.table, "TRUE", set(route.top), set(route.props), received, route
+            )
+            if guarded is not None:
+                return guarded
+            del self._routes[route_key]
+        errors, new = self._route(con, b, received)
+        if new is not None:
+            if route is not None and (route.table, route.category) == (new.table, new.category):
+                # the same route with another key set: the next chunk may bring either
+                new = _Route(
+                    new.table,
+                    new.category,
+                    new.top | route.top,
+                    new.props | route.props,
+                    new.hashes | route.hashes,
+                )
+            self._routes[route_key] = new
+        return errors
+
+    def _route(
+        self, con: _ChunkConnection, b: _Batch, received: datetime
+    ) -> tuple[list[_Error], _Route | None]:
+        """Route and check the batch: one pass reads each record's keys (and category). Returns
+        the errors, and the route when every record went to one table."""
         diag = b.shape == DIAG
-        keys = "TRY(json_keys(line, ['$', '$.properties']))" if diag else "TRY(json_keys(line))"
+        keys = _keys(b.shape)
         cat = "lower(TRY(json_extract_string(line, '$.category')))" if diag else "NULL"
         top = "k[1]" if diag else "k"
         # Group the records by their key set (hashed: no list is aggregated), then read the keys
@@ -414,6 +481,7 @@ class Ingestor:
                 )
         errors: list[_Error] = []
         groups: dict[str, tuple[str | None, set[str], set[str], int]] = {}
+        hashes: set[int] = set()
         for c, invalid, empty, kh, _, count in shapes:
             if invalid or empty:
                 reason = "not valid JSON" if invalid else "not a JSON object"
@@ -442,31 +510,42 @@ class Ingestor:
             seen_top, seen_props = self._key_sets[kh]
             _, t, p, total = groups.get(table, (c, set(), set(), 0))
             groups[table] = (c, t | seen_top, p | seen_props, total + count)
+            hashes.add(kh)
         clean = not errors and len(groups) == 1
         for table, (c, top_keys, prop_keys, _) in groups.items():
             where = "TRUE" if clean or not diag else f"{cat} = '{c}'"
             if not diag and not clean:
                 where = "TRY(json_type(line)) = 'OBJECT' AND len(TRY(json_keys(line))) > 0"
-            errors += self._table(con, b, table, where, top_keys, prop_keys, received)
-        return errors
+            errors += self._table(con, b, table, where, top_keys, prop_keys, received) or []
+        if not clean:
+            return errors, None
+        ((table, (c, top_keys, prop_keys, _)),) = groups.items()
+        return errors, _Route(
+            table, c, frozenset(top_keys), frozenset(prop_keys), frozenset(hashes)
+        )
 
     def _table(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: _ChunkConnection,
         b: _Batch,
         table: str,
         where: str,
         top_keys: set[str],
         prop_keys: set[str],
         received: datetime,
-    ) -> list[_Error]:
+        guard: _Route | None = None,
+    ) -> list[_Error] | None:
         """Map one table's records of the batch, in two passes over the raw text.
 
         The first pass reads only the fields that can fail to convert and the key: it finds the
         rejected records, the time range and the duplicates, into a small table. The second
         converts every field and inserts straight into the table, with no copy in between.
+        With a `guard`, the first pass also checks that every record takes that route, and
+        None (nothing done) is returned when one does not.
         """
         mapping = self._mapping(b.shape, table, top_keys, prop_keys)
+        if guard is not None and mapping.new_columns:
+            return None  # fields not seen with a value yet: route the chunk first
         if mapping.new_columns:
             self._extend(con, table, mapping.new_columns, where)
             mapping = self._mapping(b.shape, table, top_keys, prop_keys)
@@ -480,6 +559,13 @@ class Ingestor:
             [],
             {},
         )
+        route_ok = ""
+        if guard is not None:
+            route_ok = f", coalesce(hash({_keys(b.shape)}) IN ({', '.join(map(str, guard.hashes))})"
+            if guard.category is not None:
+                narrow.fields.append(Field("__category", KType.STRING, ("category",)))
+                route_ok += f" AND lower(\"__category\") = '{guard.category}'"
+            route_ok += ", false) AS ok"
         # only typed time columns: the first pass reads those (an extension column named like
         # one, e.g. createdDateTime of a service principal sign-in, is text and not read there)
         read = {f.column for f in narrow.fields}
@@ -505,9 +591,15 @@ class Ingestor:
         params = {"received": received, "tenant": self.ws.workspace_id}
         sql = (
             f"CREATE TEMP TABLE __keys AS SELECT n, {item_id} AS _ItemId, {data_time} AS t, "
-            f"{bad} AS bad FROM {_converted(narrow, where, raw=checked)}"
+            f"{bad} AS bad{route_ok} FROM "
+            f"{_converted(narrow, where, raw=checked, checked_json=guard is None)}"
         )
         con.execute(sql, _used(sql, params))
+        if guard is not None:
+            off_route = first_row(con.execute("SELECT count(*) FROM __keys WHERE NOT ok"))
+            if off_route is None or off_route[0]:
+                con.execute("DROP TABLE __keys")
+                return None
         errors = [
             b.error(n, f"values that do not convert to their column type: {why}", table)
             for n, why in con.execute(
@@ -580,9 +672,7 @@ class Ingestor:
             )
         return self._mappings[ck]
 
-    def _extend(
-        self, con: duckdb.DuckDBPyConnection, table: str, new: list[NewColumn], where: str
-    ) -> None:
+    def _extend(self, con: _ChunkConnection, table: str, new: list[NewColumn], where: str) -> None:
         """Add extension columns for fields with at least one non-empty value in the batch."""
         add: list[tuple[str, KType, str]] = []
         for col in new:
@@ -590,8 +680,8 @@ class Ingestor:
             kinds = {
                 k
                 for (k,) in con.execute(
-                    f"SELECT DISTINCT json_type(json_extract(line, '{path}')) FROM __chunk "
-                    f"WHERE {where} AND coalesce(json_extract_string(line, '{path}'), '') <> ''"
+                    f"SELECT DISTINCT json_type(TRY(json_extract(line, '{path}'))) FROM __chunk "
+                    f"WHERE {where} AND coalesce(TRY(json_extract_string(line, '{path}')), '') <> ''"
                 ).fetchall()
             }
             if not kinds:
@@ -600,7 +690,8 @@ class Ingestor:
             if ktype is KType.STRING:
                 # Text that is always a boolean or JSON (CSV cells, exports) types the column as
                 # the value it spells, as a typed source of the same field would have.
-                value = f"json_extract_string(line, '{path}')"
+                # TRY: DuckDB may compute the value before `where` drops the lines not JSON
+                value = f"TRY(json_extract_string(line, '{path}'))"
                 spelled = con.execute(
                     f"SELECT bool_and(lower(v) IN ('true', 'false')), "
                     f"bool_and(regexp_matches(v, '^\\s*[\\[{{]') AND json_valid(v)) "
@@ -646,13 +737,58 @@ class Ingestor:
             con.unregister("__errors")
 
 
+class _ChunkConnection:
+    """The connection, with the chunk's records visible as `__chunk` to each statement.
+
+    Each statement that reads `__chunk` gets a fresh one-shot stream of the records rather than
+    a registered Arrow table: DuckDB keeps what was registered inside a transaction until the
+    transaction ends (to be able to roll back), so a registered table per chunk would keep every
+    chunk of a transaction in memory. An exhausted stream holds nothing.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, records: pa.Table) -> None:
+        self.con = con
+        self.records = records
+
+    def execute(self, sql: str, params: object = None) -> _Rows:
+        """Run a statement and read its result to the end."""
+        if "__chunk" not in sql:
+            return _Rows(self.con.execute(sql, params).fetchall())
+        self.con.register("__chunk", _stream(self.records))
+        try:
+            return _Rows(self.con.execute(sql, params).fetchall())
+        finally:
+            self.con.unregister("__chunk")
+
+
+@dataclass
+class _Rows:
+    rows: list[tuple[Any, ...]]
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+
+def _stream(records: pa.Table) -> pa.RecordBatchReader:
+    """A one-shot stream of the records, in batches of a few thousand rows (so that DuckDB
+    scans them on every core), that lets go of each batch once read."""
+    batches = records.to_batches(max_chunksize=2048)
+
+    def produce() -> Iterator[pa.RecordBatch]:
+        while batches:
+            yield batches.pop(0)
+
+    return pa.RecordBatchReader.from_batches(records.schema, produce())
+
+
 def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in params.items() if f"${k}" in sql}
 
 
-def _converted(mapping: Mapping, where: str, raw: list[Field]) -> str:
+def _converted(mapping: Mapping, where: str, raw: list[Field], checked_json: bool = True) -> str:
     """A subquery of the chunk's records converted to the mapping's columns (and `line`, `n`);
-    `raw` fields also keep their text as `__v_<column>`."""
+    `raw` fields also keep their text as `__v_<column>`. Without `checked_json` (records not
+    yet known to be JSON objects), text that is not JSON gives NULLs instead of an error."""
     inner = ["n", "line"]
     for f in mapping.fields:
         value = _value(f.path)
@@ -664,9 +800,12 @@ def _converted(mapping: Mapping, where: str, raw: list[Field]) -> str:
     if not mapping.fields:  # nothing to read from the records (json_transform needs a field)
         return f"(SELECT {', '.join(inner)} FROM __chunk WHERE {where})"
     structure = mapping.structure().replace("'", "''")
+    parsed = f"json_transform(line, '{structure}')"
+    if not checked_json:
+        parsed = f"TRY({parsed})"
     return (
-        f"(SELECT {', '.join(inner)} FROM (SELECT n, line, json_transform(line, '{structure}') "
-        f"AS s FROM __chunk WHERE {where}))"
+        f"(SELECT {', '.join(inner)} FROM (SELECT n, line, {parsed} AS s FROM __chunk "
+        f"WHERE {where}))"
     )
 
 

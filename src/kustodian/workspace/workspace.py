@@ -109,6 +109,7 @@ class Workspace:
         *,
         workspace_id: str | None = None,
         memory_limit: str | None = None,
+        bulk: bool = False,
     ) -> Workspace:
         """Create a new workspace directory; refuses a directory that already holds data."""
         root = Path(path)
@@ -119,7 +120,7 @@ class Workspace:
         root.mkdir(parents=True, exist_ok=True)
         config = WorkspaceConfig.new(FORMAT_VERSION, workspace_id)
         write_config(root, config)
-        return cls._open_dir(root, memory_limit)
+        return cls._open_dir(root, memory_limit, bulk)
 
     @classmethod
     def open(
@@ -128,26 +129,30 @@ class Workspace:
         *,
         create: bool = True,
         memory_limit: str | None = None,
+        bulk: bool = False,
     ) -> Workspace:
         """Open a workspace directory (created when missing, unless `create` is false).
 
-        `memory_limit` caps DuckDB's memory (e.g. "512MB" for a bulk import).
+        `memory_limit` caps DuckDB's memory (e.g. "512MB" for a bulk import); `bulk` tunes the
+        connection for bulk loads (see `DuckDBEngine`).
         """
         if str(path) == ":memory:":
             config = WorkspaceConfig.new(FORMAT_VERSION)
             con = duckdb.connect(":memory:")
-            return cls._setup(con, config, ":memory:", memory_limit)
+            return cls._setup(con, config, ":memory:", memory_limit, bulk)
         root = Path(path)
         if not (root / CONFIG_FILE).exists() and not (root / DB_FILE).exists():
             if not create:
                 raise WorkspaceError(
                     f"{root} is not a Kustodian workspace; create one with `kustodian init {root}`"
                 )
-            return cls.init(root, memory_limit=memory_limit)
-        return cls._open_dir(root, memory_limit)
+            return cls.init(root, memory_limit=memory_limit, bulk=bulk)
+        return cls._open_dir(root, memory_limit, bulk)
 
     @classmethod
-    def _open_dir(cls, root: Path, memory_limit: str | None = None) -> Workspace:
+    def _open_dir(
+        cls, root: Path, memory_limit: str | None = None, bulk: bool = False
+    ) -> Workspace:
         db = root / DB_FILE
         try:
             con = duckdb.connect(str(db))
@@ -167,7 +172,7 @@ class Workspace:
         except migrations.MigrationError as e:
             con.close()
             raise WorkspaceError(str(e)) from None
-        return cls._setup(con, config, str(root), memory_limit)
+        return cls._setup(con, config, str(root), memory_limit, bulk)
 
     @classmethod
     def _setup(
@@ -176,12 +181,17 @@ class Workspace:
         config: WorkspaceConfig,
         path: str,
         memory_limit: str | None = None,
+        bulk: bool = False,
     ) -> Workspace:
         migrations.ensure_internal_schema(con, config)
         catalog = build_catalog(con)
         ensure_tables(con, catalog)
         engine = DuckDBEngine(
-            con, catalog, memory_limit=memory_limit, temp_directory=temp_directory(path)
+            con,
+            catalog,
+            memory_limit=memory_limit,
+            temp_directory=temp_directory(path),
+            bulk=bulk,
         )
         return cls(engine, catalog, path, config)
 
