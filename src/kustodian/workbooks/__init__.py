@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import yaml
+
+from kustodian.content import shipped_files
 
 if TYPE_CHECKING:
     from kustodian.workspace.workspace import Workspace
@@ -140,10 +141,9 @@ def parse(text: str, where: str) -> Workbook:
 def workbooks() -> dict[str, Workbook]:
     """The shipped workbooks, by id, in file-name order."""
     out: dict[str, Workbook] = {}
-    for f in sorted(resources.files(__name__).iterdir(), key=lambda f: f.name):
-        if f.name.endswith(".yaml"):
-            wb = parse(f.read_text(encoding="utf-8"), f.name)
-            out[wb.id] = wb
+    for name, text in shipped_files(__name__, ".yaml"):
+        wb = parse(text, name)
+        out[wb.id] = wb
     return out
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from kustodian.alerts.model import Rule, RuleError
 from kustodian.alerts.parse import parse_document
+from kustodian.content import shipped_files
 
 if TYPE_CHECKING:
     from kustodian.workspace.workspace import Workspace
@@ -218,10 +218,9 @@ def _parse(text: str, where: str) -> Detection:
 def detections() -> dict[str, Detection]:
     """The shipped detections, by name."""
     out: dict[str, Detection] = {}
-    for f in sorted(resources.files(__name__).iterdir(), key=lambda f: f.name):
-        if f.name.endswith(".yaml"):
-            d = _parse(f.read_text(encoding="utf-8"), f.name)
-            out[d.name] = d
+    for name, text in shipped_files(__name__, ".yaml"):
+        d = _parse(text, name)
+        out[d.name] = d
     return out
 
 

@@ -7,7 +7,8 @@ query. `kustodian queries list|show|run` reads them through `saved_queries()`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
+
+from kustodian.content import shipped_files
 
 _HEADER = "// "
 
@@ -33,12 +34,7 @@ def _parse(name: str, text: str) -> SavedQuery:
 
 def saved_queries() -> dict[str, SavedQuery]:
     """The shipped saved queries, by name (sorted)."""
-    files = sorted(resources.files(__name__).iterdir(), key=lambda f: f.name)
-    return {
-        f.name[:-4]: _parse(f.name[:-4], f.read_text(encoding="utf-8"))
-        for f in files
-        if f.name.endswith(".kql")
-    }
+    return {name[:-4]: _parse(name[:-4], text) for name, text in shipped_files(__name__, ".kql")}
 
 
 def get_saved_query(name: str) -> SavedQuery:
