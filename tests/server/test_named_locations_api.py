@@ -131,3 +131,20 @@ def test_the_security_info_detection_follows_the_trusted_locations(srv: Live) ->
         assert ok(call(srv, "DELETE", f"{NL}/{name}", "contributor"))["rerenderedRules"] == [RULE]
     assert EMPTY in rule_query(srv) and trusted_value(srv) == []
     ok(call(srv, "DELETE", f"{M}/rules/{RULE}", "contributor"), 204)
+
+
+def test_concurrent_puts_all_land(srv: Live) -> None:
+    """workspace.json is rewritten whole on each change: parallel PUTs must not lose any."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [f"Site {i}" for i in range(8)]
+
+    def put(i: int) -> int:
+        body = {"ranges": [f"10.{i}.0.0/16"]}
+        return call(srv, "PUT", f"{NL}/{names[i]}", "contributor", json=body).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(put, range(8))) == [201] * 8
+    assert [loc["name"] for loc in listed(srv)] == names
+    for name in names:
+        ok(call(srv, "DELETE", f"{NL}/{name}", "contributor"))

@@ -7,6 +7,7 @@ A change re-renders the stored detections that read the trusted ranges
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 PATH = f"{PREFIX}/named-locations"
 MAX_NAME = 200
 MAX_RANGES = 1000
+# workspace.json is read, changed and written whole: one change at a time, with its re-rendering
+_CHANGE = threading.Lock()
 
 
 def routes(server: Server) -> list[Route]:
@@ -111,21 +114,23 @@ def put(
     """Save the location and re-render; (whether it is new, it, the rules re-rendered)."""
     from kustodian.alerts.detections import refresh
 
-    new = all(loc.name != name for loc in named_locations(ws))
-    try:
-        loc = set_named_location(ws, name, ranges, trusted=trusted)
-    except NamedLocationError as e:
-        raise bad_request(str(e)) from None
-    return new, loc, refresh(ws)
+    with _CHANGE:
+        new = all(loc.name != name for loc in named_locations(ws))
+        try:
+            loc = set_named_location(ws, name, ranges, trusted=trusted)
+        except NamedLocationError as e:
+            raise bad_request(str(e)) from None
+        return new, loc, refresh(ws)
 
 
 def delete(ws: Workspace, name: str) -> tuple[NamedLocation, list[str]]:
     """Remove the location and re-render; (the location removed, the rules re-rendered)."""
     from kustodian.alerts.detections import refresh
 
-    found = [loc for loc in named_locations(ws) if loc.name == name]
-    try:
-        remove_named_location(ws, name)
-    except NamedLocationError as e:
-        raise not_found("NamedLocationNotFound", str(e)) from None
-    return found[0], refresh(ws)
+    with _CHANGE:
+        found = [loc for loc in named_locations(ws) if loc.name == name]
+        try:
+            remove_named_location(ws, name)
+        except NamedLocationError as e:
+            raise not_found("NamedLocationNotFound", str(e)) from None
+        return found[0], refresh(ws)
