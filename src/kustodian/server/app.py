@@ -33,6 +33,7 @@ from kustodian.kql.diagnostics import KqlError
 from kustodian.kql.literals import format_timespan_ticks
 from kustodian.result import QueryResult
 from kustodian.server import manage, openapi, querylog, remote_cli, sessions, tokens, ui, workbooks
+from kustodian.server import named_locations as named_location_routes
 from kustodian.server.errors import ApiError, error_document, kql_error_document
 from kustodian.server.tokens import Role, TokenError, TokenInfo
 from kustodian.timespans import parse_duration, parse_timespan
@@ -708,6 +709,7 @@ def create_app(
         *ui.routes(server),
         *manage.routes(server),
         *workbooks.routes(server),
+        *named_location_routes.routes(server),
         openapi.route(),
         *remote_cli.routes(server),
     ]

@@ -326,6 +326,30 @@ SCHEMAS: dict[str, Any] = {
             "updated": TIME,
         }
     ),
+    "NamedLocation": obj({"name": STR, "ranges": array(STR), "trusted": BOOL}),
+    "NamedLocationBody": obj(
+        {
+            "ranges": {
+                "type": "array",
+                "items": {"type": "string", "description": "IPv4 CIDR or one address"},
+                "minItems": 1,
+            },
+            "trusted": {"type": "boolean", "default": True},
+        },
+        ("ranges",),
+    ),
+    "NamedLocationChange": obj(
+        {
+            "name": STR,
+            "ranges": array(STR),
+            "trusted": BOOL,
+            "rerenderedRules": {
+                "type": "array",
+                "items": STR,
+                "description": "the detections' rules re-rendered with the new trusted ranges",
+            },
+        }
+    ),
     "OutboxMessage": obj(
         {
             "id": INT,
@@ -443,6 +467,14 @@ GET /manage/v1/ingestion/health | reader | ingestion | - | 200 | IngestionHealth
     | Rows and last arrivals per table, dead letters, connectors
 GET /manage/v1/outbox | reader | alerts | - | 200 | OutboxMessage[] | 400 | limit \
     | Emails kept locally (no SMTP server), newest first
+GET /manage/v1/named-locations | reader | named locations | - | 200 | NamedLocation[] | | \
+    | Named locations: IPv4 ranges, trusted or not
+PUT /manage/v1/named-locations/{name} | contributor | named locations | NamedLocationBody | 200 \
+    | NamedLocationChange | 413 | | Create (201) or replace (200) a named location; \
+    re-renders the detections that read the trusted ranges
+DELETE /manage/v1/named-locations/{name} | contributor | named locations | - | 200 \
+    | NamedLocationChange | 404 | | Delete a named location; re-renders the detections that \
+    read the trusted ranges
 GET / | none | ui | - | 200 | - | | | The web UI (HTML)
 GET /index.html | none | ui | - | 200 | - | | | The web UI (HTML)
 POST /ui/login | none | ui | LoginBody | 200 | object | 401 415 | \

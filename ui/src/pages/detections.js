@@ -1,8 +1,10 @@
 // Built-in detections: enable or disable each, and set its parameters (break-glass accounts,
-// trusted named locations and IP ranges, thresholds). Saving compiles the parameterised rule.
+// trusted IP ranges, thresholds). Saving compiles the parameterised rule. Above them, the
+// workspace's named locations, whose trusted ranges some detections read.
 import * as api from '../api.js';
 import { errorText, h, toast } from '../dom.js';
 import { field, loadError, manage, pageHeader, severityName } from '../components/kit.js';
+import { namedLocations } from '../components/named-locations.js';
 
 function text(p, v) {
   return p.type === 'list' ? (v || []).join(', ') : String(v ?? '');
@@ -23,16 +25,26 @@ function card(d, canEdit) {
       : h('input', { ...attrs, type: p.type === 'int' ? 'number' : 'text' });
     input.value = text(p, p.value);
     const defaultText = text(p, p.default);
-    return { p, input, el: field(p.name, input, `${p.description}${p.type === 'list' ? ' (comma-separated)' : ''}. Default: ${defaultText || 'none'}.`) };
+    const shown = JSON.stringify(parsed(p, input.value));
+    return { p, input, shown, el: field(p.name, input, `${p.description}${p.type === 'list' ? ' (comma-separated)' : ''}. Default: ${defaultText || 'none'}.`) };
   });
   const error = h('div', { class: 'detection-error', role: 'alert' });
   async function save(ev) {
     ev.preventDefault();
     error.replaceChildren();
+    // only the parameters changed here: one read from a workspace setting (the trusted named
+    // locations) keeps following it unless it was edited
     const parameters = {};
-    for (const { p, input } of inputs) parameters[p.name] = parsed(p, input.value);
+    for (const i of inputs) {
+      const value = parsed(i.p, i.input.value);
+      if (JSON.stringify(value) !== i.shown) parameters[i.p.name] = value;
+    }
     try {
       const out = await manage.putDetection(d.id, { enabled: enabled.checked, parameters });
+      for (const i of inputs) {
+        const now = out.parameters.find((q) => q.name === i.p.name);
+        if (now) i.shown = JSON.stringify(now.value);
+      }
       toast(`${out.displayName}: ${out.enabled ? 'enabled' : 'disabled'}, saved.`);
     } catch (e) {
       error.replaceChildren(h('p', { class: 'error' }, errorText(e)));
@@ -51,12 +63,18 @@ function card(d, canEdit) {
 export async function render(root) {
   const { header, status, say } = pageHeader('Detections');
   const body = h('div', { id: 'detections', class: 'cards' });
-  root.append(h('section', { class: 'page detections' }, header, status, body));
-  try {
-    const found = await manage.detections();
-    say(`${found.length} built-in detections, ${found.filter((d) => d.enabled).length} enabled.`);
-    body.replaceChildren(...found.map((d) => card(d, api.hasRole('contributor'))));
-  } catch (e) {
-    body.replaceChildren(loadError(e));
+  async function draw() {
+    try {
+      const found = await manage.detections();
+      say(`${found.length} built-in detections, ${found.filter((d) => d.enabled).length} enabled.`);
+      body.replaceChildren(...found.map((d) => card(d, api.hasRole('contributor'))));
+    } catch (e) {
+      body.replaceChildren(loadError(e));
+    }
   }
+  // a named location saved or deleted re-renders rules: redraw the cards to show their values
+  const locations = namedLocations((rules) => (rules.length ? draw() : null));
+  root.append(h('section', { class: 'page detections' }, header, status, locations.root,
+    h('h2', { class: 'section-title' }, 'Built-in detections'), body));
+  await Promise.all([draw(), locations.draw()]);
 }
