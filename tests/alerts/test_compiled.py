@@ -120,3 +120,13 @@ def test_window_parameters_give_the_rows_of_inline_bounds() -> None:
     assert reusable.params == {"kql_now": to_ns(at(8)), "kql_start": span[0], "kql_end": span[1]}
     rows = [ws.run_compiled([c]).rows for c in (inline, reusable)]
     assert rows == [[["b@contoso.com"]], [["b@contoso.com"]]]
+
+
+def test_a_string_that_reads_like_a_parameter_is_not_one() -> None:
+    """Parameters come from the query's operations, not from the SQL text: a string literal
+    "kql_now" or "kql_start" adds none (DuckDB refuses a parameter the SQL does not use)."""
+    ws = Workspace.open(":memory:")
+    assert ws.query('print x = "kql_now"').rows == [["kql_now"]]
+    query = 'print x = "kql_start", y = "kql_now"'
+    result = RuleQueries().run(ws, query, at(5), (to_ns(at(0)), to_ns(at(5)) - 1))
+    assert result.rows == [["kql_start", "kql_now"]]

@@ -152,7 +152,7 @@ def _compile_all(
         if how.inline_now:
             tree = _inline_now(tree, now_ns)
         sql = generate(tree, dialect, pretty=pretty)
-        params = values.used_by(sql)
+        params = values.used_by(tree)
         cols = [(c.name, c.type) for c in p.root.schema]
         out.append(CompiledQuery(sql, params, cols, p.render, dialect))
     return out
@@ -184,9 +184,12 @@ class _Values:
     now_ns: int
     time_range: tuple[int, int] | None  # the window's bounds, when they are parameters
 
-    def used_by(self, sql: str) -> dict[str, Any]:
-        params: dict[str, Any] = {"kql_now": self.now_ns} if "kql_now" in sql else {}
-        if self.time_range is not None and "kql_start" in sql:
+    def used_by(self, tree: Any) -> dict[str, Any]:
+        """The parameters of the lowered tree's SQL (by its operations: a string literal in
+        the query that reads "kql_now" is not one)."""
+        ops = {n.this for n in tree.find_all(KqlFn)}
+        params: dict[str, Any] = {"kql_now": self.now_ns} if ops & {"now", "now_ns"} else {}
+        if self.time_range is not None and ops & {"window_start", "window_end"}:
             params["kql_start"], params["kql_end"] = self.time_range
         return params
 
@@ -197,8 +200,8 @@ def _probe(
     """Runs a sub-plan during binding (DuckDB SQL) and returns its rows."""
 
     def probe(node: Node) -> list[tuple[Any, ...]]:
-        sql = generate(lower(node), "duckdb")
-        return run_sql(sql, values.used_by(sql))
+        tree = lower(node)
+        return run_sql(generate(tree, "duckdb"), values.used_by(tree))
 
     return probe
 
