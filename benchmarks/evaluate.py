@@ -8,7 +8,12 @@ off, the way evaluation worked before), once reusing each rule's compiled SQL ac
 Both must fire the same alerts. Reported: wall time, (rule, tick) evaluations, milliseconds per
 evaluation, and the profile's split (compile, guard, run) with `--profile`.
 
-Usage: python benchmarks/evaluate.py [--hours 24] [--users 100] [--profile] [--write]
+With `--big`, also each built-in's run time on the 10M-row table of `data.py` (a month of
+sign-ins) at one tick, with the window's bounds and `now` as constants (which DuckDB folds to
+prune by zone maps) against the same as parameters (the reused SQL): what reuse may cost when
+the tables are large.
+
+Usage: python benchmarks/evaluate.py [--hours 24] [--users 100] [--profile] [--big [FILE]] [--write]
 """
 
 from __future__ import annotations
@@ -84,7 +89,65 @@ def split(prof: cProfile.Profile) -> dict[str, float]:
     return out
 
 
-def report(hours: int, users: int, profile: bool) -> str:
+def big_rows(path: Path, runs: int = 5) -> list[str]:
+    """Per built-in: median ms over the 10M-row table, bounds inline vs parameters."""
+    import duckdb
+
+    from kustodian.alerts.detections import detections
+    from kustodian.engines.duckdb import create_table_sql
+    from kustodian.kql.catalog import TableSchema, entra_catalog
+    from kustodian.kql.compiler import compile_all, to_ns
+
+    if not path.exists():
+        return [f"| (no {path.name}: run benchmarks/data.py) | | | |"]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"ATTACH '{path}' AS big (READ_ONLY)")
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_catalog = 'big' AND table_name = 'SigninLogs'"
+        ).fetchall()
+    }
+    cat = entra_catalog()  # SigninLogs as data.py made it; the other tables empty
+    cat.add(
+        TableSchema(
+            "SigninLogs", tuple(c for c in cat.tables["SigninLogs"].columns if c[0] in have)
+        )
+    )
+    con.execute("CREATE VIEW SigninLogs AS SELECT * FROM big.SigninLogs")
+    for t in cat.tables.values():
+        if t.name != "SigninLogs":
+            con.execute(create_table_sql(t))
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)  # a day before the data's end
+    rows = []
+    for name, d in sorted(detections().items()):
+        rule = d.rule()
+        span = (to_ns(now - rule.query_range), to_ns(now) - 1)
+        ms = []
+        for inline in (True, False):
+            (c,) = compile_all(
+                rule.query,
+                catalog=cat,
+                now=now,
+                timespan=span,
+                inline_now=inline,
+                window_params=not inline,
+            )
+            con.sql(c.sql, params=c.params or None).fetchall()
+            times = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                con.sql(c.sql, params=c.params or None).fetchall()
+                times.append((time.perf_counter() - t) * 1000)
+            ms.append(sorted(times)[runs // 2])
+        rows.append(f"| {name} | {rule.query_range} | {ms[0]:.1f} | {ms[1]:.1f} |")
+    con.close()
+    return rows
+
+
+def report(hours: int, users: int, profile: bool, big: Path | None = None) -> str:
     from kustodian.simulate import Simulation
 
     sim = Simulation(2, users, SEED)
@@ -114,6 +177,16 @@ def report(hours: int, users: int, profile: bool) -> str:
             row += f" {s['compile']:.1f} | {s['guard']:.1f} | {s['run']:.1f} |"
         lines.append(row)
     lines += ["", f"Speed-up: {before['wall'] / after['wall']:.1f}x.", ""]
+    if big is not None:
+        lines += [
+            "Run time of each built-in at one tick on the 10M-row `SigninLogs` of `data.py`",
+            "(median of 5, ms): window bounds and `now` as constants against as parameters.",
+            "",
+            "| detection | query range | constants ms | parameters ms |",
+            "|---|---|---:|---:|",
+            *big_rows(big),
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -122,9 +195,16 @@ def main() -> int:
     p.add_argument("--hours", type=int, default=24)
     p.add_argument("--users", type=int, default=100)
     p.add_argument("--profile", action="store_true", help="split the time (slower: cProfile)")
+    p.add_argument(
+        "--big",
+        type=Path,
+        nargs="?",
+        const=HERE / "data" / "signinlogs.duckdb",
+        help="also time the built-ins on data.py's table (this file)",
+    )
     p.add_argument("--write", action="store_true", help="append the report to RESULTS.md")
     args = p.parse_args()
-    text = report(args.hours, args.users, args.profile)
+    text = report(args.hours, args.users, args.profile, args.big)
     print(text)
     if args.write:
         with (HERE / "RESULTS.md").open("a", encoding="utf-8") as f:
