@@ -10,6 +10,7 @@ import pytest
 from kustodian import Workspace
 from kustodian.kql import KqlError
 from kustodian.kql.compiler import CompiledQuery
+from kustodian.kql.types import KType
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +134,22 @@ def test_the_bag_unpack_probe_is_cancelled_and_bounded() -> None:
     assert info.value.diagnostics[0].code == "KQL2009"
     assert "10,000 columns" in info.value.diagnostics[0].message
     assert ws.query("print x = 1").rows == [[1]]
+
+
+def test_a_checked_sql_text_is_remembered_only_for_the_same_tables() -> None:
+    """The guard remembers texts that passed (alert rules run the same SQL every tick), keyed
+    by the tables a query may read: a text refused once is refused again, and a text that
+    passed is checked again, and refused, when its table is no longer in the catalog."""
+    ws = Workspace.open(":memory:")
+    ws.create_custom_table("Gone_CL", [("x", KType.LONG)])
+    sql = 'SELECT * FROM "Gone_CL"'
+    ws.engine.check(sql)
+    ws.engine.check(sql)
+    for _ in range(2):
+        with pytest.raises(KqlError) as info:
+            ws.engine.check("SELECT * FROM _kustodian.secrets")
+        assert info.value.diagnostics[0].code == "KQL4004"
+    del ws.catalog.tables["Gone_CL"]
+    with pytest.raises(KqlError) as info:
+        ws.engine.check(sql)
+    assert "the table 'Gone_CL'" in info.value.diagnostics[0].message

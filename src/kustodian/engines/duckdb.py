@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +21,7 @@ from kustodian.kql.sqlnodes import SQL_TYPES
 from kustodian.kql.types import KType
 
 DUCKDB_TYPES = {**SQL_TYPES, KType.STRING: "VARCHAR", KType.INT: "INTEGER"}
+CHECKED_SQL = 512  # SQL texts whose guard check is remembered (alert rules run theirs each tick)
 
 
 def column_sql(name: str, t: KType) -> str:
@@ -87,6 +90,9 @@ class DuckDBEngine:
     ) -> None:
         self.catalog = catalog
         self.sandbox = sandbox
+        # (SQL, tables it may read) that passed the guard: the check depends on nothing else
+        self._checked: OrderedDict[tuple[str, frozenset[str]], None] = OrderedDict()
+        self._checked_lock = threading.Lock()
         self.con = duckdb.connect(database) if isinstance(database, str) else database
         for stmt in _SESSION:
             self._try(stmt)
@@ -169,9 +175,20 @@ class DuckDBEngine:
 
     def check(self, sql: str, con: duckdb.DuckDBPyConnection | None = None) -> None:
         """Refuse (KqlError KQL4004) SQL that is not one SELECT over the catalog's tables;
-        nothing to check without the sandbox."""
-        if self.sandbox:
-            check_select(con or self.con, sql, frozenset(n.lower() for n in self.catalog.tables))
+        nothing to check without the sandbox. A text that passed is not parsed again while
+        the catalog's tables are the same (SQL reused across ticks is checked once)."""
+        if not self.sandbox:
+            return
+        key = (sql, frozenset(n.lower() for n in self.catalog.tables))
+        with self._checked_lock:
+            if key in self._checked:
+                self._checked.move_to_end(key)
+                return
+        check_select(con or self.con, sql, key[1])
+        with self._checked_lock:
+            self._checked[key] = None
+            if len(self._checked) > CHECKED_SQL:
+                self._checked.popitem(last=False)
 
     def close(self) -> None:
         self.con.close()

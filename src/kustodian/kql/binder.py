@@ -163,11 +163,13 @@ class Binder:
         time_range: tuple[int, int] | None = None,
         parameters: dict[str, Any] | None = None,
         probe: Callable[[P.Node], list[tuple[Any, ...]]] | None = None,
+        time_params: bool = False,
     ) -> None:
         self.catalog = catalog
         self.probe = probe
         self.text = text
         self.time_range = time_range
+        self.time_params = time_params  # time_range's bounds become kql_start/kql_end
         self.parameters = parameters or {}
         self.diagnostics: list[Diagnostic] = []
         self.uses_now = False
@@ -340,6 +342,7 @@ class Binder:
             table.name,
             self.time_range if has_time else None,
             self.catalog.time_column if has_time else None,
+            self.time_params,
         )
 
     def bind_table_call(self, t: S.TableCall, env: Env) -> P.Node:

@@ -25,7 +25,9 @@ class CompiledQuery:
     """SQL for one tabular result, with what is needed to run it and read its rows.
 
     `params` holds the named parameters the SQL uses (`kql_now`: the query's instant, as
-    nanoseconds since the Unix epoch); `columns` the Kusto names and types of the result.
+    nanoseconds since the Unix epoch; with `window_params`, `kql_start` and `kql_end`: the
+    timespan's bounds, both included, in nanoseconds); `columns` the Kusto names and types of
+    the result.
     """
 
     sql: str
@@ -58,6 +60,7 @@ def compile_all(
     pretty: bool = False,
     run_sql: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]] | None = None,
     inline_now: bool = True,
+    window_params: bool = False,
 ) -> list[CompiledQuery]:
     """Compile every tabular statement of a query.
 
@@ -75,6 +78,10 @@ def compile_all(
         inline_now: write the query's instant into the SQL as a constant, so that the engine
             folds `ago()` bounds and prunes by time (zone maps); False keeps it the `kql_now`
             parameter, for SQL reused across instants.
+        window_params: with a `timespan`, bound the tables by the `kql_start` and `kql_end`
+            parameters instead of constants, for SQL reused across windows (alert rules'
+            ticks); `params` holds this compilation's values. The default constants let the
+            engine prune by time.
 
     Raises:
         KqlError: with every diagnostic, when the query has an error; KQL1011 when it is too
@@ -82,7 +89,15 @@ def compile_all(
     """
     try:
         return _compile_all(
-            query, catalog, dialect, now, timespan, parameters, pretty, run_sql, inline_now
+            query,
+            catalog,
+            dialect,
+            now,
+            timespan,
+            parameters,
+            pretty,
+            run_sql,
+            _Instants(inline_now, window_params),
         )
     except RecursionError:
         raise KqlError([too_deep()], query) from None
@@ -110,26 +125,34 @@ def _compile_all(
     parameters: dict[str, Any] | None,
     pretty: bool,
     run_sql: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]] | None,
-    inline_now: bool,
+    how: _Instants,
 ) -> list[CompiledQuery]:
     cat = catalog if catalog is not None else entra_catalog()
     now_ns = now if isinstance(now, int) else to_ns(now or datetime.now(UTC))
     time_range = _time_range(timespan, now_ns)
+    values = _Values(now_ns, time_range if how.window_params else None)
     tree, diags = parse(query)
     if diags:
         raise KqlError(diags, query)
-    probe = _probe(run_sql, now_ns) if run_sql is not None else None
-    binder = Binder(cat, query, time_range=time_range, parameters=parameters, probe=probe)
+    probe = _probe(run_sql, values) if run_sql is not None else None
+    binder = Binder(
+        cat,
+        query,
+        time_range=time_range,
+        parameters=parameters,
+        probe=probe,
+        time_params=how.window_params,
+    )
     plans = binder.bind_query(tree)
     if binder.diagnostics:
         raise KqlError(binder.diagnostics, query)
     out: list[CompiledQuery] = []
     for p in plans:
         tree = lower(p.root)
-        if inline_now:
+        if how.inline_now:
             tree = _inline_now(tree, now_ns)
         sql = generate(tree, dialect, pretty=pretty)
-        params = {"kql_now": now_ns} if "kql_now" in sql else {}
+        params = values.used_by(tree)
         cols = [(c.name, c.type) for c in p.root.schema]
         out.append(CompiledQuery(sql, params, cols, p.render, dialect))
     return out
@@ -146,14 +169,39 @@ def compile(query: str, **kwargs: Any) -> CompiledQuery:
     return first
 
 
+@dataclass(frozen=True)
+class _Instants:
+    """Which of the query's instants the SQL takes as parameters."""
+
+    inline_now: bool
+    window_params: bool
+
+
+@dataclass(frozen=True)
+class _Values:
+    """This compilation's values of the parameters the SQL may use."""
+
+    now_ns: int
+    time_range: tuple[int, int] | None  # the window's bounds, when they are parameters
+
+    def used_by(self, tree: Any) -> dict[str, Any]:
+        """The parameters of the lowered tree's SQL (by its operations: a string literal in
+        the query that reads "kql_now" is not one)."""
+        ops = {n.this for n in tree.find_all(KqlFn)}
+        params: dict[str, Any] = {"kql_now": self.now_ns} if ops & {"now", "now_ns"} else {}
+        if self.time_range is not None and ops & {"window_start", "window_end"}:
+            params["kql_start"], params["kql_end"] = self.time_range
+        return params
+
+
 def _probe(
-    run_sql: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]], now_ns: int
+    run_sql: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]], values: _Values
 ) -> Callable[[Node], list[tuple[Any, ...]]]:
     """Runs a sub-plan during binding (DuckDB SQL) and returns its rows."""
 
     def probe(node: Node) -> list[tuple[Any, ...]]:
-        sql = generate(lower(node), "duckdb")
-        return run_sql(sql, {"kql_now": now_ns} if "kql_now" in sql else {})
+        tree = lower(node)
+        return run_sql(generate(tree, "duckdb"), values.used_by(tree))
 
     return probe
 

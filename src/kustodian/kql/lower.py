@@ -115,11 +115,14 @@ class Lowerer:
         )
         if node.time_filter is not None and node.time_column:
             lo, hi = node.time_filter
+            start, end = fn("datetime_literal", lit(lo)), fn("datetime_literal", lit(hi))
+            if node.time_params:  # SQL reused across windows (alert rules' ticks)
+                start, end = fn("window_start"), fn("window_end")
             tc = col(node.time_column)
             sel = sel.where(
                 exp.And(
-                    this=exp.GTE(this=tc, expression=fn("datetime_literal", lit(lo))),
-                    expression=exp.LTE(this=tc.copy(), expression=fn("datetime_literal", lit(hi))),
+                    this=exp.GTE(this=tc, expression=start),
+                    expression=exp.LTE(this=tc.copy(), expression=end),
                 )
             )
         return sel

@@ -51,6 +51,7 @@ class Scan(Node):
     table: str
     time_filter: tuple[int, int] | None = None  # [start, end] ns on TimeGenerated
     time_column: str | None = None
+    time_params: bool = False  # the filter's bounds are the parameters kql_start, kql_end
 
 
 @dataclass(frozen=True, eq=False)

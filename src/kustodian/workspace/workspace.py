@@ -249,6 +249,18 @@ class Workspace:
         """
         with _Deadline(self.con, timeout):
             compiled = self.compile(kql, now=now, timespan=timespan)
+            return self.run_compiled(compiled, max_rows=max_rows)
+
+    def run_compiled(
+        self,
+        compiled: list[CompiledQuery],
+        *,
+        max_rows: int | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
+        """Run a query compiled against this workspace's catalog (as `query` does, with the
+        compiled statements' `params`); the first result, further ones in `.tables`."""
+        with _Deadline(self.con, timeout):
             results = [self._run(c, max_rows) for c in compiled]
         first = results[0]
         first.tables = results[1:]

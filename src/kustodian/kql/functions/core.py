@@ -37,6 +37,9 @@ T("now", "make_timestamp_ns($kql_now)", _spark_from_ns(":kql_now"))
 T("datetime_literal", "make_timestamp_ns({0})", lambda a: _spark_from_ns(a[0]))
 T("epoch_ns", "epoch_ns({0})", "(unix_micros({0}) * 1000)")
 T("now_ns", "$kql_now", ":kql_now")
+# the timespan restriction's bounds as parameters (compile_all(window_params=True)), included
+T("window_start", "make_timestamp_ns($kql_start)", _spark_from_ns(":kql_start"))
+T("window_end", "make_timestamp_ns($kql_end)", _spark_from_ns(":kql_end"))
 T(
     "from_epoch_ns",
     "make_timestamp_ns(CAST({0} AS BIGINT))",
