@@ -42,6 +42,7 @@ def test_demo_enables_the_builtins_without_serving(
         ws.config.settings["demo"] = {"end": END.isoformat(), "days": 2, "users": USERS}
         ws.save_config()
     monkeypatch.setattr(demo, "DEMO", path)
+    monkeypatch.setattr(demo, "BACKFILL", timedelta(hours=6))  # the demo's 24 h, shortened
     monkeypatch.setenv("KUSTODIAN_DEMO_SERVE", "0")
     assert demo.main() == 0
     out = capsys.readouterr().out

@@ -27,7 +27,7 @@ DEMO = Path(os.environ.get("KUSTODIAN_DEMO_WORKSPACE", ".demo/workspace"))
 DAYS, USERS, SEED = 30, 500, 1
 
 DEMO_GROUP = "demo-admins"
-BACKFILL = timedelta(hours=6)  # the rules are evaluated over this much of the window's end
+BACKFILL = timedelta(hours=24)  # the rules are evaluated over this much of the window's end
 INGESTION_DELAY = "PT2M"  # live records are ingested as their time comes: let them count
 SAVED_QUERIES = ("mfa-trend", "guest-invitations", "smart-lockouts")
 BREAK_GLASS_QUERY = (
