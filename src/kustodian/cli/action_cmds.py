@@ -13,9 +13,7 @@ import os
 import sys
 from typing import Any
 
-from kustodian.cli.main import fail, format_table, open_workspace
-
-WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
+from kustodian.cli.main import fail, format_table, open_workspace, workspace_option
 
 
 def register(sub: Any) -> None:
@@ -24,23 +22,23 @@ def register(sub: Any) -> None:
 
     p = cmds.add_parser("apply", help="create or update groups from ARM JSON or YAML files")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.set_defaults(func=cmd_apply)
 
     p = cmds.add_parser("list", help="list the action groups")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--json", action="store_true", help="print the groups as JSON")
     p.set_defaults(func=cmd_list)
 
     p = cmds.add_parser("show", help="show one group (in the YAML form, as YAML or JSON)")
     p.add_argument("name")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of YAML")
     p.set_defaults(func=cmd_show)
 
     p = cmds.add_parser("delete", help="delete a group")
     p.add_argument("name")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.set_defaults(func=cmd_delete)
 
     p = cmds.add_parser(
@@ -48,7 +46,7 @@ def register(sub: Any) -> None:
         help="send a sample alert to every receiver of a group and report each delivery",
     )
     p.add_argument("name")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument(
         "--alert-type",
         choices=("logalertv2", "logalertv2-resolved"),
@@ -67,7 +65,7 @@ def register(sub: Any) -> None:
     smtp = sub.add_parser("smtp", help="the SMTP server for email notifications")
     scmds = smtp.add_subparsers(dest="action", required=True)
     p = scmds.add_parser("set", help="store the SMTP server (without one, emails go to the outbox)")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, help="default: 587 with --starttls, 465 with --ssl, else 25")
     sec = p.add_mutually_exclusive_group()
@@ -84,21 +82,21 @@ def register(sub: Any) -> None:
     p.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
     p.set_defaults(func=cmd_smtp_set, security="starttls")
     p = scmds.add_parser("show", help="show the SMTP settings (the password is never shown)")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.set_defaults(func=cmd_smtp_show)
     p = scmds.add_parser("clear", help="remove the SMTP server: emails go to the outbox again")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.set_defaults(func=cmd_smtp_clear)
 
     ob = sub.add_parser("outbox", help="emails kept locally when no SMTP server is configured")
     ocmds = ob.add_subparsers(dest="action", required=True)
     p = ocmds.add_parser("list", help="list the newest emails")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_outbox_list)
     p = ocmds.add_parser("show", help="show one email (headers and text)")
     p.add_argument("id", type=int)
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--raw", action="store_true", help="the whole message as it would be sent")
     p.set_defaults(func=cmd_outbox_show)
 

@@ -9,9 +9,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from kustodian.cli.main import fail, format_table, open_workspace
+from kustodian.cli.main import fail, format_table, open_workspace, workspace_option
 
-WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
 STATES = ("Fired", "Resolved", "New", "Acknowledged", "Closed")
 ALERT_COLUMNS = (
     "AlertId",
@@ -32,14 +31,14 @@ def register(sub: Any) -> None:
     )
     p.add_argument("action", choices=("apply", "list", "show", "enable", "disable", "delete"))
     p.add_argument("args", nargs="*", metavar="FILE|NAME", help="rule files (apply) or a name")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--json", action="store_true", help="show/list as JSON")
     p.set_defaults(func=cmd_rules)
 
     p = sub.add_parser("alerts", help="alerts: evaluate the rules, list, show, ack, close")
     p.add_argument("action", choices=("evaluate", "list", "show", "ack", "close"))
     p.add_argument("id", nargs="?", help="alert id (or a unique prefix) for show, ack, close")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--at", help="evaluate as of this ISO 8601 instant (default: now)")
     p.add_argument(
         "--ingestion-delay",

@@ -17,9 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kustodian.cli.main import fail, instant, open_workspace
+from kustodian.cli.main import fail, instant, open_workspace, workspace_option
 
-WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
 MASK = "********"
 
 
@@ -33,7 +32,7 @@ def register(sub: Any) -> None:
         "application permissions AuditLog.Read.All and Directory.Read.All (admin consent), "
         "and an Entra ID P1/P2 licence for sign-in logs. See docs/connectors.md.",
     )
-    g.add_argument("--workspace", help=WS_HELP)
+    workspace_option(g)
     g.add_argument("--name", default="graph", help="the connector's name (default: graph)")
     g.add_argument("--tenant-id", help="the tenant's GUID (or its domain)")
     g.add_argument("--client-id", help="the app registration's application (client) id")
@@ -79,7 +78,7 @@ def register(sub: Any) -> None:
     st.set_defaults(func=storage_cmds.cmd_connect)
 
     p = sub.add_parser("pull", help="pull new logs from the stored connectors (every kind)")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--name", help="the connector to pull (default: every stored connector)")
     p.add_argument("--since", help="pull from this ISO 8601 instant instead of the checkpoints")
     p.add_argument(

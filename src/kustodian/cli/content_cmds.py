@@ -6,16 +6,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kustodian.cli.main import cmd_query, fail, open_workspace
-
-WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
+from kustodian.cli.main import cmd_query, fail, open_workspace, workspace_option
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("queries", help="saved queries shipped with Kustodian: list, show, run")
     p.add_argument("action", choices=("list", "show", "run"))
     p.add_argument("name", nargs="?", help="the saved query's name")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--now", help="pin now() to this ISO 8601 instant (run)")
     p.set_defaults(func=cmd_queries)
@@ -29,7 +27,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--untrusted", action="store_true", help="a named location that is not trusted (set)"
     )
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.set_defaults(func=cmd_named_locations)
 
 

@@ -6,9 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from kustodian.cli.main import fail, format_table, open_workspace
-
-WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
+from kustodian.cli.main import fail, format_table, open_workspace, workspace_option
 
 
 def register(sub: Any) -> None:
@@ -16,20 +14,20 @@ def register(sub: Any) -> None:
     cmds = g.add_subparsers(dest="action", required=True)
     p = cmds.add_parser("apply", help="create or update rules from YAML or JSON files")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.set_defaults(func=cmd_apply)
     p = cmds.add_parser("list", help="list the rules and their streams")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--json", action="store_true", help="print the rules as JSON")
     p.set_defaults(func=cmd_list)
     p = cmds.add_parser("show", help="show one rule (by id or name)")
     p.add_argument("rule")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of YAML")
     p.set_defaults(func=cmd_show)
     p = cmds.add_parser("delete", help="delete a rule (its tables and rows stay)")
     p.add_argument("rule")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.set_defaults(func=cmd_delete)
 
 

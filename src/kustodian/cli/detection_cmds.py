@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from kustodian.cli.main import open_workspace
+from kustodian.cli.main import open_workspace, workspace_option
 
 
 def register(sub: Any) -> None:
@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
         metavar="NAME",
         help="an action group its alerts notify (enable; repeatable)",
     )
-    p.add_argument("--workspace", help="workspace directory (default: $KUSTODIAN_WORKSPACE)")
+    workspace_option(p)
     p.set_defaults(func=cmd_detections)
 
 

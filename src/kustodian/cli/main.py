@@ -150,6 +150,14 @@ def instant(text: str) -> datetime | None:
     return None if ns is None else datetime.fromtimestamp(ns / 1e9, UTC)
 
 
+WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
+
+
+def workspace_option(p: argparse.ArgumentParser) -> None:
+    """The `--workspace` option of a command that works on an existing workspace."""
+    p.add_argument("--workspace", help=WS_HELP)
+
+
 def fail(message: str) -> int:
     """Print `error: message` on standard error; the exit status of a command that could not
     run."""

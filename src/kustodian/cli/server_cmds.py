@@ -8,9 +8,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from kustodian.cli.main import fail, open_workspace
+from kustodian.cli.main import fail, open_workspace, workspace_option
 
-WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
 # DuckDB's limit for the served workspace: half the RAM (DuckDB's own default is 80%), leaving
 # room for the Python side of a response (Arrow to JSON) and for the OS cache.
 SERVE_MEMORY_LIMIT = "50%"
@@ -18,7 +17,7 @@ SERVE_MEMORY_LIMIT = "50%"
 
 def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve the Log Analytics query API over HTTP(S)")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
     p.add_argument("--tls-cert", help="PEM certificate (chain) file: serve HTTPS")
@@ -50,18 +49,18 @@ def register(sub: Any) -> None:
     p = sub.add_parser("token", help="create, list or revoke API tokens")
     tsub = p.add_subparsers(dest="token_command", required=True)
     c = tsub.add_parser("create", help="create a token and print it (once)")
-    c.add_argument("--workspace", help=WS_HELP)
+    workspace_option(c)
     c.add_argument("--role", required=True, choices=("reader", "contributor", "admin"))
     c.add_argument("--name", help="a name for the token (default: token-<id>)")
     c.add_argument("--expires-in", help="ISO 8601 duration until it expires (e.g. P30D)")
     c.set_defaults(func=cmd_token_create)
     c = tsub.add_parser("list", help="list tokens (never their secrets)")
-    c.add_argument("--workspace", help=WS_HELP)
+    workspace_option(c)
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(func=cmd_token_list)
     c = tsub.add_parser("revoke", help="revoke a token by id or name")
     c.add_argument("token", metavar="ID_OR_NAME")
-    c.add_argument("--workspace", help=WS_HELP)
+    workspace_option(c)
     c.set_defaults(func=cmd_token_revoke)
 
 

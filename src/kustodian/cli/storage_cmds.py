@@ -12,9 +12,7 @@ import os
 import sys
 from typing import Any
 
-from kustodian.cli.main import fail, open_workspace
-
-WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
+from kustodian.cli.main import fail, open_workspace, workspace_option
 
 
 def register(sub: Any) -> None:
@@ -31,7 +29,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_connect)
 
     p = cmds.add_parser("pull", help="ingest what the containers gained since the last pull")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--name", help="the connector (default: every storage connector)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument(
@@ -43,7 +41,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_pull)
 
     p = cmds.add_parser("status", help="checkpoints, last pull, and what is not read yet")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--name", help="the connector (default: every storage connector)")
     p.add_argument(
         "--offline", action="store_true", help="do not list the account (no 'behind' counts)"
@@ -54,7 +52,7 @@ def register(sub: Any) -> None:
 
 def add_connect_arguments(p: argparse.ArgumentParser) -> None:
     """The options of `storage connect`: name, one credential source, what to read."""
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--name", required=True, help="a name for the connector")
     cred = p.add_mutually_exclusive_group(required=True)
     cred.add_argument(

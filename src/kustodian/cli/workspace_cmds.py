@@ -10,9 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kustodian.cli.main import fail, instant, open_workspace, workspace_path
-
-WS_HELP = "workspace directory (default: $KUSTODIAN_WORKSPACE)"
+from kustodian.cli.main import fail, instant, open_workspace, workspace_option, workspace_path
 
 
 def register(sub: Any) -> None:
@@ -23,7 +21,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("ingest", help="ingest exported logs: files or directory trees")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--format", default="auto", help="auto (default), or a format name")
     p.add_argument("--table", help="rows in Log Analytics shape for this table")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -40,7 +38,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("export", help="write tables to Parquet or CSV files")
     p.add_argument("tables", nargs="*", metavar="TABLE", help="default: every non-empty table")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     p.add_argument("--since", help="only rows with TimeGenerated >= this ISO 8601 instant")
@@ -48,7 +46,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("tables", help="list tables, or declare a custom *_CL table")
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("action", nargs="?", choices=("list", "create"), default="list")
     p.add_argument("name", nargs="?", help="custom table name (ends in _CL)")
     p.add_argument(
@@ -63,7 +61,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("retention", help="show, set or apply data retention")
     p.add_argument("action", choices=("show", "set", "apply"))
-    p.add_argument("--workspace", help=WS_HELP)
+    workspace_option(p)
     p.add_argument("--table", help="the table to set (default: the workspace default)")
     p.add_argument("--days", help="days to keep; 'default' returns a table to the workspace's")
     p.add_argument("--now", help="apply as of this ISO 8601 instant (default: now)")
