@@ -128,11 +128,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from kustodian.actions.store import list_groups
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         groups = list_groups(ws)
-    finally:
-        ws.close()
     if args.json:
         print(json.dumps([g.to_json() for g in groups], indent=2))
         return 0
@@ -153,11 +150,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from kustodian.actions.store import get_group
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         group = get_group(ws, args.name)
-    finally:
-        ws.close()
     if group is None:
         return fail(f"no action group named '{args.name}' (see `kustodian action-groups list`)")
     doc = group.to_redacted_json()  # webhook URLs may hold tokens
@@ -173,11 +167,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_delete(args: argparse.Namespace) -> int:
     from kustodian.actions.store import delete_group
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         found = delete_group(ws, args.name)
-    finally:
-        ws.close()
     if not found:
         return fail(f"no action group named '{args.name}'")
     print(f"deleted action group {args.name}")
@@ -240,11 +231,8 @@ def cmd_smtp_set(args: argparse.Namespace) -> int:
         ca_file=args.ca_file,
         timeout=args.timeout,
     )
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         set_smtp(ws, settings, password)
-    finally:
-        ws.close()
     auth = f", AUTH as {settings.username}" if settings.username else ""
     print(f"SMTP server {settings.host}:{settings.port} ({settings.security}{auth})")
     return 0
@@ -253,12 +241,9 @@ def cmd_smtp_set(args: argparse.Namespace) -> int:
 def cmd_smtp_show(args: argparse.Namespace) -> int:
     from kustodian.actions.email import PASSWORD_SECRET, smtp_settings
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         settings = smtp_settings(ws)
         has_password = ws.get_secret(PASSWORD_SECRET) is not None
-    finally:
-        ws.close()
     if settings is None:
         print("no SMTP server: emails go to the outbox (`kustodian outbox list`)")
         return 0
@@ -271,11 +256,8 @@ def cmd_smtp_show(args: argparse.Namespace) -> int:
 def cmd_smtp_clear(args: argparse.Namespace) -> int:
     from kustodian.actions.email import set_smtp
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         set_smtp(ws, None)
-    finally:
-        ws.close()
     print("SMTP server removed: emails go to the outbox")
     return 0
 
@@ -286,11 +268,8 @@ def cmd_smtp_clear(args: argparse.Namespace) -> int:
 def cmd_outbox_list(args: argparse.Namespace) -> int:
     from kustodian.actions.store import outbox
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         messages = outbox(ws, args.limit)
-    finally:
-        ws.close()
     rows = [
         [str(m.id), m.created.strftime("%Y-%m-%d %H:%M:%SZ"), m.recipient, m.subject]
         for m in messages
@@ -303,11 +282,8 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
 def cmd_outbox_show(args: argparse.Namespace) -> int:
     from kustodian.actions.store import outbox_message
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         m = outbox_message(ws, args.id)
-    finally:
-        ws.close()
     if m is None:
         return fail(f"no email {args.id} in the outbox (see `kustodian outbox list`)")
     if args.raw:

@@ -115,8 +115,7 @@ def cmd_connect_graph(args: argparse.Namespace) -> int:
             "--client-secret: a secret on the command line stays in shell history; use "
             "--client-secret-stdin or --client-secret-env VAR"
         )
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         if args.show:
             return _show(ws, args.name)
         existing = ws.connector(args.name)
@@ -126,8 +125,6 @@ def cmd_connect_graph(args: argparse.Namespace) -> int:
             return _connect(ws, args, existing[1] if existing else None)
         except ConnectorError as e:
             return fail(str(e))
-    finally:
-        ws.close()
 
 
 def _connect(ws: Any, args: argparse.Namespace, stored: dict[str, Any] | None) -> int:

@@ -59,11 +59,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from kustodian.ingest.dcr import list_rules
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         rules = list_rules(ws)
-    finally:
-        ws.close()
     if args.json:
         print(json.dumps([r.to_json() for r in rules], indent=2))
         return 0
@@ -78,11 +75,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from kustodian.ingest.dcr import get_rule
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         rule = get_rule(ws, args.rule)
-    finally:
-        ws.close()
     if rule is None:
         return fail(f"no data collection rule '{args.rule}'")
     if args.json:
@@ -97,11 +91,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_delete(args: argparse.Namespace) -> int:
     from kustodian.ingest.dcr import delete_rule
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         rule = delete_rule(ws, args.rule)
-    finally:
-        ws.close()
     if rule is None:
         return fail(f"no data collection rule '{args.rule}'")
     print(f"deleted data collection rule {rule.name} ({rule.id})")

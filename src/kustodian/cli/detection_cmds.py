@@ -44,16 +44,13 @@ def cmd_detections(args: argparse.Namespace) -> int:
             print(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), end="")
             return 0
         params = dict(kv.split("=", 1) for kv in args.param)
-        ws = open_workspace(args)
-        try:
+        with open_workspace(args) as ws:
             if args.action == "enable":
                 rule = enable(ws, args.name, params, args.action_group)
                 print(f"enabled {rule.name}")
             else:
                 disable(ws, args.name)
                 print(f"disabled {get_detection(args.name).rule_name}")
-        finally:
-            ws.close()
         return 0
     except (RuleError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -188,8 +188,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_tables(args: argparse.Namespace) -> int:
     from kustodian.kql.types import type_from_name
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         if args.action == "create":
             if not args.name:
                 return fail("tables create: give the table name (ending in _CL)")
@@ -212,8 +211,6 @@ def cmd_tables(args: argparse.Namespace) -> int:
             print(
                 f"{t.table:34} {t.rows:>12,} rows  {len(ws.catalog.tables[t.table].columns):>4} cols"
             )
-    finally:
-        ws.close()
     return 0
 
 
@@ -221,8 +218,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
     from kustodian.workspace import retention
     from kustodian.workspace.config import ConfigError
 
-    ws = open_workspace(args)
-    try:
+    with open_workspace(args) as ws:
         if args.action == "show":
             print(f"workspace default: {ws.config.retention_days} days")
             for t in retention.show(ws):
@@ -256,6 +252,4 @@ def cmd_retention(args: argparse.Namespace) -> int:
             print(f"nothing past retention; {verb} 0 rows")
         for table, n in removed.items():
             print(f"{table}: {verb} {n:,} rows past {retention.retention_of(ws, table)[0]} days")
-    finally:
-        ws.close()
     return 0
