@@ -24,11 +24,11 @@ WRITERS: dict[str, Writer] = {
 
 
 def table_rows(ws: Workspace) -> dict[str, list[list[Any]]]:
-    # TenantId is the workspace's id; _TimeReceived is the ingestion's own, and so is
-    # _BilledSize, the length of the text as received (each writer spaces its JSON its own way).
-    # _ItemId comes from the natural key, so it must agree.
+    # TenantId is the workspace's id; _TimeReceived is the ingestion's own. _BilledSize counts
+    # the values, not the text as received (each writer spaces its JSON its own way), and
+    # _ItemId comes from the natural key: both must agree.
     out = {}
-    drop = "TenantId, _TimeReceived, _BilledSize"
+    drop = "TenantId, _TimeReceived"
     for table in CATEGORY_TABLES.values():
         q = f"{table} | project-away {drop} | order by TimeGenerated asc, Id asc"
         out[table] = ws.query(q).rows

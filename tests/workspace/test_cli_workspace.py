@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,22 @@ def test_commands_need_an_existing_workspace(
     assert "kustodian init" in capsys.readouterr().err
 
 
+def kill_when_progress(cmd: list[str], env: dict[str, str], enough: Callable[[int], bool]) -> None:
+    """Run an ingest with its progress line and kill -9 it once the line counts `enough`."""
+    proc = subprocess.Popen(
+        [*cmd, "--progress", "always"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    seen = b""
+    while proc.poll() is None:
+        seen += proc.stderr.read1(4096)
+        counts = re.findall(rb"\r\s*([\d,]+) records", seen)
+        if counts and enough(int(counts[-1].replace(b",", b""))):
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
 def test_a_killed_ingest_keeps_whole_batches_and_resumes(tmp_path: Path) -> None:
     """kill -9 mid-ingest: committed batches stay, no half batch, a rerun completes exactly."""
     ws = tmp_path / "ws"
@@ -78,21 +95,15 @@ def test_a_killed_ingest_keeps_whole_batches_and_resumes(tmp_path: Path) -> None
     with data.open("w") as f:
         for i in range(total):
             f.write(json.dumps(signin(f"id{i:06}")) + "\n")
-    env = {**os.environ, "KUSTODIAN_INGEST_BATCH_ROWS": "5000"}
+    # block by block (a file read whole is one transaction: the next test)
+    env = {
+        **os.environ,
+        "KUSTODIAN_INGEST_BATCH_ROWS": "5000",
+        "KUSTODIAN_INGEST_FILE_BYTES": str(1 << 40),
+    }
     cmd = [sys.executable, "-m", "kustodian.cli.main", "ingest", "--workspace", str(ws), str(data)]
-    proc = subprocess.Popen(
-        [*cmd, "--progress", "always"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    assert proc.stderr is not None
     # The progress line is written after each committed batch: kill once two are in.
-    seen = b""
-    while proc.poll() is None:
-        seen += proc.stderr.read1(4096)
-        counts = re.findall(rb"\r\s*([\d,]+) records", seen)
-        if counts and int(counts[-1].replace(b",", b"")) >= 10_000:
-            break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_when_progress(cmd, env, lambda n: n >= 10_000)
     with Workspace.open(ws) as w:
         kept = w.query("SigninLogs | count").rows[0][0]
     assert kept % 5000 == 0 and kept < total, kept
@@ -100,6 +111,31 @@ def test_a_killed_ingest_keeps_whole_batches_and_resumes(tmp_path: Path) -> None
     summary = json.loads(done.stdout)
     assert summary["ingested"] == total - kept and summary["duplicates"] == kept
     with Workspace.open(ws) as w:
+        assert w.query("SigninLogs | summarize count(), dcount(Id)").rows == [[total, total]]
+
+
+def test_a_killed_ingest_of_files_read_whole_keeps_the_files_before_it(tmp_path: Path) -> None:
+    """kill -9 while a file read whole is being inserted: the file before it stays whole,
+    nothing of that file is kept, and a rerun completes exactly."""
+    ws = tmp_path / "ws"
+    Workspace.init(ws).close()
+    sizes = {"a.json": 5_000, "b.json": 120_000}
+    for name, n in sizes.items():
+        with (tmp_path / name).open("w") as f:
+            for i in range(n):
+                f.write(json.dumps(signin(f"{name}-{i:06}")) + "\n")
+    env = {**os.environ, "KUSTODIAN_INGEST_FILE_BYTES": "1"}
+    files = [str(tmp_path / name) for name in sizes]
+    cmd = [sys.executable, "-m", "kustodian.cli.main", "ingest", "--workspace", str(ws), *files]
+    # While b.json is inserted, the progress line counts a.json and a share of b.json.
+    kill_when_progress(cmd, env, lambda n: n > sizes["a.json"])
+    with Workspace.open(ws) as w:
+        assert w.query("SigninLogs | count").rows == [[sizes["a.json"]]]
+    done = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True, check=True)
+    summary = json.loads(done.stdout)
+    assert (summary["ingested"], summary["duplicates"]) == (sizes["b.json"], sizes["a.json"])
+    with Workspace.open(ws) as w:
+        total = sum(sizes.values())
         assert w.query("SigninLogs | summarize count(), dcount(Id)").rows == [[total, total]]
 
 

@@ -81,7 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_path(
-    path: str, *, create: bool = False, memory_limit: str | None = None, bulk: bool = False
+    path: str,
+    *,
+    create: bool = False,
+    memory_limit: str | None = None,
+    bulk: bool = False,
+    readable: Sequence[str] = (),
 ) -> Any:
     """Open a workspace for a command: the served one when the command runs in the server
     (cli/remote.py); raises HeldByAnotherProcess when another process holds it, WorkspaceError
@@ -92,7 +97,9 @@ def open_path(
     if served is not None:
         return served
     try:
-        ws = Workspace.open(path, create=create, memory_limit=memory_limit, bulk=bulk)
+        ws = Workspace.open(
+            path, create=create, memory_limit=memory_limit, bulk=bulk, readable=readable
+        )
     except WorkspaceLocked as e:
         raise remote.HeldByAnotherProcess(Path(path), str(e)) from None
     if ws.root is not None:
@@ -122,9 +129,14 @@ BULK_MEMORY_LIMIT = os.environ.get("KUSTODIAN_BULK_MEMORY_LIMIT", "512MB")
 
 
 def open_workspace(
-    args: argparse.Namespace, *, bulk: bool = False, memory_limit: str | None = None
+    args: argparse.Namespace,
+    *,
+    bulk: bool = False,
+    memory_limit: str | None = None,
+    readable: Sequence[str] = (),
 ) -> Any:
-    """Open the command's workspace (which must exist), or exit with the reason."""
+    """Open the command's workspace (which must exist), or exit with the reason. `readable`:
+    input files and directories that ingestion may have DuckDB read itself."""
     from kustodian.engines.duckdb import check_memory_limit
     from kustodian.workspace.workspace import WorkspaceError
 
@@ -132,7 +144,13 @@ def open_workspace(
     try:
         if limit is not None:
             check_memory_limit(limit)
-        return open_path(workspace_path(args), create=False, memory_limit=limit, bulk=bulk)
+        return open_path(
+            workspace_path(args),
+            create=False,
+            memory_limit=limit,
+            bulk=bulk,
+            readable=readable,
+        )
     except ValueError as e:  # a bad $KUSTODIAN_BULK_MEMORY_LIMIT
         print(f"error: memory limit: {e}", file=sys.stderr)
         raise SystemExit(2) from None

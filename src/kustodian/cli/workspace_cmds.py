@@ -110,7 +110,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from kustodian.ingest import ingest_paths
     from kustodian.ingest.readers import ReadError
 
-    ws = open_workspace(args, bulk=True)
+    ws = open_workspace(args, bulk=True, readable=args.paths)
     enabled = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     progress = Progress(enabled)
     try:

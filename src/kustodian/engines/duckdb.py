@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
 from kustodian.engines.guard import check_select
 from kustodian.kql.catalog import Catalog, TableSchema
-from kustodian.kql.compiler import CompiledQuery
 from kustodian.kql.diagnostics import KqlError, engine_error, out_of_memory, query_cancelled
 from kustodian.kql.functions import udfs
 from kustodian.kql.sqlnodes import SQL_TYPES
 from kustodian.kql.types import KType
+
+if TYPE_CHECKING:
+    from kustodian.kql.compiler import CompiledQuery
 
 DUCKDB_TYPES = {**SQL_TYPES, KType.STRING: "VARCHAR", KType.INT: "INTEGER"}
 CHECKED_SQL = 512  # SQL texts whose guard check is remembered (alert rules run theirs each tick)
@@ -75,7 +78,11 @@ class DuckDBEngine:
             runs (guard.py).
         bulk: a connection for bulk loads (ingest, pull): DuckDB may store the rows of one
             INSERT in any order, which lets it insert on every core; rows read from a table
-            without ORDER BY then come in that order.
+            without ORDER BY then come in that order. Statements report their progress
+            (`query_progress`).
+        readable: files and directories DuckDB's own readers may read despite the sandbox
+            (the inputs of `kustodian ingest`, read by the trusted ingestion path only; the
+            guard keeps file functions out of user queries regardless).
     """
 
     def __init__(
@@ -87,9 +94,11 @@ class DuckDBEngine:
         memory_limit: str | None = None,
         temp_directory: str | None = None,
         bulk: bool = False,
+        readable: Sequence[str] = (),
     ) -> None:
         self.catalog = catalog
         self.sandbox = sandbox
+        self.readable = tuple(os.path.realpath(p) for p in readable)
         # (SQL, tables it may read) that passed the guard: the check depends on nothing else
         self._checked: OrderedDict[tuple[str, frozenset[str]], None] = OrderedDict()
         self._checked_lock = threading.Lock()
@@ -103,6 +112,19 @@ class DuckDBEngine:
         if bulk:
             # Inserting from an Arrow stream while keeping its order runs on one thread.
             self.con.execute("SET preserve_insertion_order = false")
+            self.con.execute("SET enable_progress_bar = true")
+            self.con.execute("SET enable_progress_bar_print = false")
+            # No row-group merging at checkpoints: an INSERT on every core leaves a partly
+            # filled row group per core, and merging two of them at the command's closing
+            # checkpoint would decompress and compress them again (a third more time for a
+            # 250,000-record file); a later checkpoint of a server may merge them.
+            self.con.execute("SET max_vacuum_tasks = 0")
+        dirs = [p.rstrip("/") + "/" for p in self.readable if os.path.isdir(p)]
+        files = [p for p in self.readable if not os.path.isdir(p)]
+        if dirs:
+            self.con.execute("SET allowed_directories = ?", [dirs])
+        if files:
+            self.con.execute("SET allowed_paths = ?", [files])
         for table in catalog.tables.values():
             self.con.execute(create_table_sql(table))
         for udf in udfs().values():
@@ -117,6 +139,13 @@ class DuckDBEngine:
         if sandbox:
             self.con.execute("SET enable_external_access = false")
             self.con.execute("SET lock_configuration = true")
+
+    def may_read(self, path: str | os.PathLike[str]) -> bool:
+        """Whether DuckDB's file readers may read this file (see `readable`)."""
+        if not self.sandbox:
+            return True
+        real = os.path.realpath(path)
+        return any(real == p or real.startswith(p.rstrip("/") + "/") for p in self.readable)
 
     def _try(self, stmt: str) -> None:
         with contextlib.suppress(duckdb.Error):  # a setting this DuckDB version does not have

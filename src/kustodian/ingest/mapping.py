@@ -168,6 +168,10 @@ class Mapping:
 
     def structure(self) -> str:
         """The `json_transform` structure reading every field's path once."""
+        return json.dumps(self.tree())
+
+    def tree(self) -> dict[str, object]:
+        """Every field's path once, as nested keys with a DuckDB type at each leaf."""
         tree: dict[str, object] = {}
         for f in self.fields:
             node = tree
@@ -178,7 +182,7 @@ class Mapping:
                 node = child
             if not isinstance(node.get(f.path[-1]), dict):
                 node[f.path[-1]] = _LEAF.get(f.ktype, "VARCHAR")
-        return json.dumps(tree)
+        return tree
 
 
 def extension_name(key: str, taken: set[str]) -> str:

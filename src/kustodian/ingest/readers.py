@@ -177,6 +177,8 @@ def _sniff_diagnostic(path: Path, head: bytes) -> bool:
 
 
 BLOCK_BYTES = 32 << 20
+# Files of records from this size up are first tried whole (`Ingestor.add_file`).
+FILE_BYTES = int(os.environ.get("KUSTODIAN_INGEST_FILE_BYTES", str(8 << 20)))
 
 
 def _read_diagnostic(ing: Ingestor, path: Path, label: str, table: str | None) -> None:
@@ -186,9 +188,19 @@ def _read_diagnostic(ing: Ingestor, path: Path, label: str, table: str | None) -
             head += more
         first_line = head.split(b"\n", 1)[0]
         try:
-            orjson.loads(first_line)
+            first = orjson.loads(first_line)
         except orjson.JSONDecodeError:  # one document spread over several lines
             _diagnostic_document(ing, _whole(path), label, "")
+            return
+        # A big file of records, one per line (a storage archive's PT1H.json): DuckDB reads it
+        # itself when it may, else (or when a record needs a closer look) block by block.
+        if (
+            isinstance(first, dict)
+            and "records" not in first
+            and not isinstance(f, gzip.GzipFile)
+            and os.path.getsize(path) >= FILE_BYTES
+            and ing.add_file(path, label, first)
+        ):
             return
         # JSON lines: whole blocks of lines go to the ingestor as they are (storage archives);
         # lines that are Event Hub bodies are split into their records here.

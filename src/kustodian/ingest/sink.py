@@ -19,14 +19,18 @@ loses no committed transaction and leaves no half batch behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -45,8 +49,6 @@ from kustodian.kql.types import KType
 from kustodian.workspace.tables import NATURAL_KEYS
 
 if TYPE_CHECKING:
-    import duckdb
-
     from kustodian.workspace.workspace import Workspace
 
 # DuckDB's row group. A transaction that appends at least this many rows to a table has them
@@ -61,6 +63,8 @@ BATCH_ROWS = int(os.environ.get("KUSTODIAN_INGEST_BATCH_ROWS", str(2 * ROW_GROUP
 # Records mapped per statement inside a transaction (bounds the memory of one step).
 CHUNK_ROWS = int(os.environ.get("KUSTODIAN_INGEST_CHUNK_ROWS", "32768"))
 CHUNK_BYTES = 64 << 20
+# The first bytes of a file read whole (`add_file`) that type its new extension columns.
+SAMPLE_BYTES = 8 << 20
 
 DIAG = "diag"
 LA = "la"
@@ -189,6 +193,87 @@ def _cut(key: tuple[str, str | None, str], pieces: list[_Piece], rows: int) -> _
     return _Batch(shape, table, fmt, lines, locate)
 
 
+@dataclass
+class _Plan:
+    """How one table's records of a chunk are converted, checked and keyed (SQL over the
+    `_converted` subquery of `mapping`)."""
+
+    table: str
+    mapping: Mapping  # the table's mapping, plus `__category` when the route names one
+    types: dict[str, KType]
+    mapped: set[str]  # columns the records fill
+    key_cols: list[str]
+    checked: list[Field]  # fields whose text can fail to convert
+    fits: list[str]  # per checked field: its text converted, or was empty
+    time_expr: str  # TimeGenerated
+    data_time: str  # the record's own time; NULL where the row gets the ingestion time
+    item_id: str
+    item_parts: str | None  # the natural key's text when the record has an Id (else NULL)
+    billed: str  # _BilledSize
+    route_ok: str  # with a route: the record takes it (key set seen, its category)
+
+    @classmethod
+    def of(cls, mapping: Mapping, schema: TableSchema, shape: str, guard: _Route | None) -> _Plan:
+        table = mapping.table
+        types = dict(schema.columns)
+        mapped = {f.column for f in mapping.fields} | set(mapping.constants)
+        key_cols = [c for c in NATURAL_KEYS.get(table, ()) if c in mapped]
+        checked = [f for f in mapping.fields if f.ktype not in (KType.STRING, KType.DYNAMIC)]
+        fits = [
+            f'("{f.column}" IS NOT NULL OR "__v_{f.column}" IS NULL '
+            f"OR trim(\"__v_{f.column}\") = '')"
+            for f in checked
+        ]
+        # only typed time columns (an extension column named like one, e.g. createdDateTime of
+        # a service principal sign-in, is text)
+        read = {f.column for f in checked} | set(key_cols)
+        times = [c for c in ("TimeGenerated", "CreatedDateTime", "ActivityDateTime") if c in read]
+        time_expr = (
+            f"coalesce({', '.join([*times, '$received'])})" if "TimeGenerated" in types else "NULL"
+        )
+        data_time = f"coalesce({', '.join(times)})" if times else "NULL"
+        parts: str | None = None
+        key = "line"
+        if "Id" in key_cols:
+            parts = " || '|' || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '')" for c in key_cols)
+            key = f"CASE WHEN \"Id\" <> '' THEN {parts} ELSE line END"
+        # The record's size as Log Analytics bills it: the bytes of its values as text (what
+        # the reader received is not counted: each writer spaces its JSON its own way).
+        sizes = [
+            f'strlen("{f.column}")'
+            if f.ktype is KType.STRING
+            else f'coalesce(strlen(CAST("{f.column}" AS VARCHAR)), 0)'
+            for f in mapping.fields
+        ]
+        billed = f"CAST({' + '.join(sizes) or '0'} AS DOUBLE)"
+        route_ok = ""
+        if guard is not None:
+            route_ok = f"hash({_keys(shape)}) IN ({', '.join(map(str, sorted(guard.hashes)))})"
+            if guard.category is not None:
+                mapping = Mapping(
+                    table,
+                    [*mapping.fields, Field("__category", KType.STRING, ("category",))],
+                    mapping.new_columns,
+                    mapping.constants,
+                )
+                route_ok += f" AND lower(\"__category\") = '{guard.category}'"
+        return cls(
+            table,
+            mapping,
+            types,
+            mapped,
+            key_cols,
+            checked,
+            fits,
+            time_expr,
+            data_time,
+            _guid(f"'{table}|' || {key}"),
+            parts,
+            billed,
+            route_ok,
+        )
+
+
 class Ingestor:
     """Accepts records, writes them in batches; `close()` flushes and returns the summary.
 
@@ -225,6 +310,9 @@ class Ingestor:
         # Where the last chunk of each input (shape, table, format) went, when it went to one
         # table with no error: the next chunk is tried on the same route first.
         self._routes: dict[tuple[str, str | None, str], _Route] = {}
+        # Inputs whose last chunk could not be inserted optimistically (see `_table`).
+        self._careful: set[tuple[str, str | None, str]] = set()
+        self._last_duplicates = 0
 
     # -- input -------------------------------------------------------------------------------
 
@@ -324,6 +412,174 @@ class Ingestor:
         self.summary.seconds = time.perf_counter() - self._started
         return self.summary
 
+    # -- a whole file at once ------------------------------------------------------------------
+
+    def add_file(self, path: Path, label: str, first: dict[str, Any]) -> bool:
+        """Ingest a file of diagnostic records, one per line, with DuckDB reading the file
+        itself (`read_json`), in a transaction of its own; `first` is its first record.
+
+        A pass over the file's lines reads every record's keys (and that every line is JSON);
+        the INSERT then converts and checks every record as `_optimistic` does, and the rows it
+        wrote must all be new. When anything does not hold (a line that is not JSON, a value
+        that does not convert, another category, a duplicate...), or DuckDB may not read the
+        file, nothing is written and False is returned: the caller then reads the file block by
+        block, whose careful passes say which record and why.
+        """
+        category = first.get("category")
+        table = CATEGORY_TABLES.get(category.lower()) if isinstance(category, str) else None
+        if table is None or not self.ws.engine.may_read(path):
+            return False
+        real = os.path.realpath(path)
+        self.flush()  # the file's transaction is its own
+        con = self.ws.con
+        lines = _lines_of(real)
+        keys = "json_keys(line, ['$', '$.properties'])"
+        try:
+            groups = con.execute(
+                f"SELECT h, count(*) FROM (SELECT hash({keys}) AS h FROM {lines} "
+                "WHERE line IS NOT NULL) GROUP BY ALL"
+            ).fetchall()
+            new = [kh for kh, _ in groups if kh not in self._key_sets]
+            if len(new) > 64:
+                return False
+            for kh in new:  # one record of each key set not seen yet (found near the top)
+                row = first_row(
+                    con.execute(
+                        f"SELECT {keys} FROM {lines} WHERE line IS NOT NULL "
+                        f"AND hash({keys}) = ? LIMIT 1",
+                        [kh],
+                    )
+                )
+                if row is None:
+                    return False
+                t, p = row[0]
+                self._key_sets[kh] = (frozenset(t), frozenset(p or ()))
+        except duckdb.Error:  # a line that is not JSON, a line too long...: block by block
+            return False
+        top: set[str] = set()
+        props: set[str] = set()
+        total = 0
+        for kh, count in groups:
+            t, p = self._key_sets[kh]
+            if "category" not in t or "records" in t or _folds(t) or _folds(p):
+                return False  # DuckDB's column names ignore case: two keys would be one
+            top, props, total = top | t, props | p, total + count
+        if not total:
+            return False
+        received = _received()
+        self._begin()
+        try:
+            mapping = self._mapping(DIAG, table, top, props)
+            if mapping.new_columns:  # typed from the values of the file's first records
+                sample = _ChunkConnection(con, _head_lines(real, SAMPLE_BYTES))
+                self._extend(sample, table, mapping.new_columns, "TRUE")
+                mapping = self._mapping(DIAG, table, top, props)
+            plan = _Plan.of(mapping, self._schema(table), DIAG, None)
+            if plan.item_parts is None or plan.data_time == "NULL":
+                self._rollback()
+                return False
+            inserted = self._insert_file(con, plan, real, str(category).lower(), received, total)
+            if inserted is None or not _all_new(con, table, received, inserted, total):
+                self._rollback()
+                return False
+        except duckdb.Error:
+            self._rollback()
+            return False
+        except BaseException:
+            self._rollback()
+            raise
+        self.summary.ingested += inserted
+        self.summary.tables[table] = self.summary.tables.get(table, 0) + inserted
+        self._commit()
+        return True
+
+    def _insert_file(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        plan: _Plan,
+        path: str,
+        category: str,
+        received: datetime,
+        total: int,
+    ) -> int | None:
+        """The INSERT of `add_file`: every record, those that fail a check with a NULL `_ItemId`;
+        the rows written, or None when the mapping cannot be read this way. Fields no column
+        takes yet (empty in the first records) must be empty everywhere."""
+        tree = plan.mapping.tree()
+        if isinstance(tree.setdefault("category", "VARCHAR"), dict):
+            return None
+        empty = []
+        for col in plan.mapping.new_columns:
+            node = tree
+            for key in col.path[:-1]:
+                child = node.setdefault(key, {})
+                if not isinstance(child, dict):
+                    return None  # a value and a parent: json_transform's way would read JSON
+                node = child
+            node.setdefault(col.path[-1], "VARCHAR")
+            empty.append(f"coalesce(CAST({_file_value(col.path)} AS VARCHAR), '') = ''")
+        inner = [f'{_file_value(("category",))} AS "__category"']
+        for f in plan.mapping.fields:
+            value = _file_value(f.path)
+            inner.append(f'{_convert(value, f.ktype)} AS "{f.column}"')
+            if f in plan.checked:
+                inner.append(f'{value} AS "__v_{f.column}"')
+        for column, const in plan.mapping.constants.items():
+            inner.append(f"'{const}' AS \"{column}\"")
+        inner += [f"{e} AS __empty{i}" for i, e in enumerate(empty)]
+        ok = [
+            f"lower(\"__category\") = '{category}'",
+            f"({plan.data_time}) IS NOT NULL",
+            "\"Id\" <> ''",
+            *plan.fits,
+            *(f"__empty{i}" for i in range(len(empty))),
+        ]
+        out = self._outputs(plan)
+        item_id = _guid(f"'{plan.table}|' || {plan.item_parts}")
+        out["_ItemId"] = f"CASE WHEN {' AND '.join(ok)} THEN {item_id} END"
+        source = (
+            f"read_json({_literal(path)}, format='newline_delimited', "
+            f"columns={_read_json_columns(tree)})"
+        )
+        sql = (
+            f'INSERT INTO "{plan.table}" ({_column_list(out)}) '
+            f"SELECT {', '.join(out.values())} FROM (SELECT {', '.join(inner)} FROM {source})"
+        )
+        params = {"received": received, "tenant": self.ws.workspace_id}
+        with self._watching(con, total):
+            res = first_row(con.execute(sql, _used(sql, params)))
+        return int(res[0]) if res else 0
+
+    @contextlib.contextmanager
+    def _watching(self, con: duckdb.DuckDBPyConnection, total: int) -> Iterator[None]:
+        """Report progress while a long statement runs, from DuckDB's estimate of how far it
+        got, as if its share of the `total` records were ingested already."""
+        if self.progress is None:
+            yield
+            return
+        stop = threading.Event()
+        base = self.summary
+
+        def watch() -> None:
+            while not stop.wait(0.25):
+                done = con.query_progress()
+                if done > 0 and self.progress is not None:
+                    self.progress(
+                        replace(
+                            base,
+                            ingested=base.ingested + int(total * min(done, 100.0) / 100),
+                            seconds=time.perf_counter() - self._started,
+                        )
+                    )
+
+        watcher = threading.Thread(target=watch, name="ingest-progress", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            watcher.join()
+
     # -- one batch ---------------------------------------------------------------------------
 
     def add_block(
@@ -401,7 +657,7 @@ class Ingestor:
     def _run(self, batch: _Batch) -> None:
         """Map one chunk inside the open transaction; commit when the transaction is full."""
         arrow = pa.table({"n": pa.array(range(len(batch)), pa.int64()), "line": batch.lines})
-        received = datetime.now(UTC).replace(tzinfo=None)
+        received = _received()
         con = _ChunkConnection(self.ws.con, arrow)
         self._begin()
         try:
@@ -535,13 +791,16 @@ class Ingestor:
         received: datetime,
         guard: _Route | None = None,
     ) -> list[_Error] | None:
-        """Map one table's records of the batch, in two passes over the raw text.
+        """Map one table's records of the batch.
 
-        The first pass reads only the fields that can fail to convert and the key: it finds the
-        rejected records, the time range and the duplicates, into a small table. The second
-        converts every field and inserts straight into the table, with no copy in between.
-        With a `guard`, the first pass also checks that every record takes that route, and
-        None (nothing done) is returned when one does not.
+        With a `guard` (the route of the previous chunk), the chunk is first inserted in one
+        optimistic pass (`_optimistic`), which is all it takes when every record takes the
+        route, converts and is new. Otherwise, or when that pass is undone, two passes over the
+        raw text (`_careful`): the first reads only the fields that can fail to convert and the
+        key, finding the rejected records, the time range and the duplicates, into a small
+        table; the second converts every field and inserts straight into the table. With a
+        `guard`, the first pass also checks that every record takes that route, and None
+        (nothing done) is returned when one does not.
         """
         mapping = self._mapping(b.shape, table, top_keys, prop_keys)
         if guard is not None and mapping.new_columns:
@@ -549,38 +808,102 @@ class Ingestor:
         if mapping.new_columns:
             self._extend(con, table, mapping.new_columns, where)
             mapping = self._mapping(b.shape, table, top_keys, prop_keys)
-        types = dict(self._schema(table).columns)
-        mapped = {f.column for f in mapping.fields} | set(mapping.constants)
-        key_cols = [c for c in NATURAL_KEYS.get(table, ()) if c in mapped]
-        checked = [f for f in mapping.fields if f.ktype not in (KType.STRING, KType.DYNAMIC)]
+        plan = _Plan.of(mapping, self._schema(table), b.shape, guard)
+        params = {"received": received, "tenant": self.ws.workspace_id}
+        route_key = (b.shape, b.table, b.fmt)
+        if (
+            guard is not None
+            and plan.mapping.fields
+            and plan.data_time != "NULL"
+            and route_key not in self._careful
+        ):
+            if self._optimistic(con, b, plan, received, params):
+                return []
+            # undone: the next chunks of this input go the careful way until one is clean
+            self._careful.add(route_key)
+        errors = self._careful_passes(con, b, plan, where, guard, params)
+        if errors is not None and not errors and not self._last_duplicates:
+            self._careful.discard(route_key)
+        return errors
+
+    def _optimistic(
+        self,
+        con: _ChunkConnection,
+        b: _Batch,
+        plan: _Plan,
+        received: datetime,
+        params: dict[str, object],
+    ) -> bool:
+        """Insert the whole chunk in one pass, each record checked on the way in: on its route
+        (key set and category), every value converting, a time of its own. Then, from the rows
+        just inserted (the chunk's `_TimeReceived` is its own): no `_ItemId` twice and none
+        already in the table around their times. When all of that holds the chunk is done
+        (True). Otherwise its rows are deleted again, inside the same transaction, and the
+        careful passes take the chunk (False): the records that stopped it are rare (a new key
+        set, a bad value, a duplicate), and those passes say which and why."""
+        assert plan.route_ok
+        table = plan.table
+        # Every record is inserted, those that fail a check with a NULL `_ItemId` (a WHERE would
+        # be pushed down into the parse and repeat `json_transform` for each column it reads).
+        ok = f"{plan.route_ok} AND __parsed AND ({plan.data_time}) IS NOT NULL"
+        if plan.checked:
+            ok += " AND " + " AND ".join(plan.fits)
+        out = self._outputs(plan)
+        out["_ItemId"] = f"CASE WHEN {ok} THEN {plan.item_id} END"
+        sql = (
+            f'INSERT INTO "{table}" ({_column_list(out)}) '
+            f"SELECT {', '.join(out.values())} FROM "
+            f"{_converted(plan.mapping, 'TRUE', raw=plan.checked, checked_json=False)}"
+        )
+        res = first_row(con.execute(sql, _used(sql, params)))
+        inserted = int(res[0]) if res else 0
+        if not _all_new(con, table, received, inserted, len(b)):
+            if inserted:
+                con.execute(
+                    f'DELETE FROM "{table}" WHERE _TimeReceived = $received', {"received": received}
+                )
+            return False
+        self.summary.ingested += inserted
+        self.summary.tables[table] = self.summary.tables.get(table, 0) + inserted
+        return True
+
+    def _outputs(self, plan: _Plan) -> dict[str, str]:
+        """Each column the INSERT writes, with its SQL expression over `_converted`."""
+        types = plan.types
+        out: dict[str, str] = {c: f'"{c}"' for c in plan.mapped}
+        if "TimeGenerated" in types:
+            out["TimeGenerated"] = plan.time_expr
+        out["TenantId"] = "$tenant"
+        out["Type"] = f"'{plan.table}'"
+        out["_TimeReceived"] = "$received"
+        if "_BilledSize" in types and "_BilledSize" not in plan.mapped:
+            out["_BilledSize"] = plan.billed
+        if "_IsBillable" in types and "_IsBillable" not in plan.mapped:
+            out["_IsBillable"] = "'True'"
+        out["_ItemId"] = plan.item_id
+        return out
+
+    def _careful_passes(
+        self,
+        con: _ChunkConnection,
+        b: _Batch,
+        plan: _Plan,
+        where: str,
+        guard: _Route | None,
+        params: dict[str, object],
+    ) -> list[_Error] | None:
+        """The two passes of `_table` (see there); None when the guard fails."""
+        table, mapping, checked = plan.table, plan.mapping, plan.checked
+        self._last_duplicates = 0
         narrow = Mapping(
             table,
-            [f for f in mapping.fields if f in checked or f.column in key_cols],
+            [f for f in mapping.fields if f in checked or f.column in plan.key_cols],
             [],
             {},
         )
-        route_ok = ""
-        if guard is not None:
-            route_ok = f", coalesce(hash({_keys(b.shape)}) IN ({', '.join(map(str, guard.hashes))})"
-            if guard.category is not None:
-                narrow.fields.append(Field("__category", KType.STRING, ("category",)))
-                route_ok += f" AND lower(\"__category\") = '{guard.category}'"
-            route_ok += ", false) AS ok"
-        # only typed time columns: the first pass reads those (an extension column named like
-        # one, e.g. createdDateTime of a service principal sign-in, is text and not read there)
-        read = {f.column for f in narrow.fields}
-        times = [c for c in ("TimeGenerated", "CreatedDateTime", "ActivityDateTime") if c in read]
-        time_expr = (
-            f"coalesce({', '.join([*times, '$received'])})" if "TimeGenerated" in types else "NULL"
-        )
-        # The record's own time; NULL where the row gets the ingestion time instead.
-        data_time = f"coalesce({', '.join(times)})" if times else "NULL"
-        if "Id" in key_cols:
-            parts = " || '|' || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '')" for c in key_cols)
-            key = f"CASE WHEN \"Id\" <> '' THEN {parts} ELSE line END"
-        else:
-            key = "line"
-        item_id = _guid(f"'{table}|' || {key}")
+        route_ok = f", coalesce({plan.route_ok}, false) AS ok" if guard is not None else ""
+        if guard is not None and guard.category is not None:
+            narrow.fields.append(Field("__category", KType.STRING, ("category",)))
         bad_checks = [
             f'CASE WHEN "__v_{f.column}" IS NOT NULL AND trim("__v_{f.column}") <> \'\' AND '
             f"\"{f.column}\" IS NULL THEN '{f.column} ({f.ktype.value}): ' || "
@@ -588,10 +911,9 @@ class Ingestor:
             for f in checked
         ]
         bad = f"concat_ws('; ', {', '.join(bad_checks)})" if bad_checks else "''"
-        params = {"received": received, "tenant": self.ws.workspace_id}
         sql = (
-            f"CREATE TEMP TABLE __keys AS SELECT n, {item_id} AS _ItemId, {data_time} AS t, "
-            f"{bad} AS bad{route_ok} FROM "
+            f"CREATE TEMP TABLE __keys AS SELECT n, {plan.item_id} AS _ItemId, "
+            f"{plan.data_time} AS t, {bad} AS bad{route_ok} FROM "
             f"{_converted(narrow, where, raw=checked, checked_json=guard is None)}"
         )
         con.execute(sql, _used(sql, params))
@@ -631,30 +953,16 @@ class Ingestor:
         remaining = int(left_row[0]) if left_row else 0
         inserted = 0
         if remaining:
-            out: dict[str, str] = {c: f'"{c}"' for c in mapped}
-            if "TimeGenerated" in types:
-                out["TimeGenerated"] = time_expr
-            out["TenantId"] = "$tenant"
-            out["Type"] = f"'{table}'"
-            out["_TimeReceived"] = "$received"
-            if "_BilledSize" in types and "_BilledSize" not in mapped:
-                out["_BilledSize"] = (
-                    "CAST(strlen(line) - CASE WHEN ends_with(line, chr(13) || chr(10)) THEN 2 "
-                    "WHEN ends_with(line, chr(10)) THEN 1 ELSE 0 END AS DOUBLE)"
-                )
-            if "_IsBillable" in types and "_IsBillable" not in mapped:
-                out["_IsBillable"] = "'True'"
-            out["_ItemId"] = item_id
+            out = self._outputs(plan)
             keep = where if remaining == total == len(b) else "n IN (SELECT n FROM __keys)"
-            cols = ", ".join(f'"{c}"' for c in out)
-            exprs = ", ".join(f"{e}" for e in out.values())
             sql = (
-                f'INSERT INTO "{table}" ({cols}) SELECT {exprs} FROM '
-                f"{_converted(mapping, keep, raw=[])}"
+                f'INSERT INTO "{table}" ({_column_list(out)}) '
+                f"SELECT {', '.join(out.values())} FROM {_converted(mapping, keep, raw=[])}"
             )
             res = first_row(con.execute(sql, _used(sql, params)))
             inserted = int(res[0]) if res else 0
         con.execute("DROP TABLE __keys")
+        self._last_duplicates = total - inserted
         self.summary.ingested += inserted
         self.summary.duplicates += total - inserted
         self.summary.tables[table] = self.summary.tables.get(table, 0) + inserted
@@ -781,14 +1089,118 @@ def _stream(records: pa.Table) -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(records.schema, produce())
 
 
+def _column_list(columns: dict[str, str]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
 def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def _all_new(
+    con: _ChunkConnection | duckdb.DuckDBPyConnection,
+    table: str,
+    received: datetime,
+    inserted: int,
+    expected: int,
+) -> bool:
+    """Whether the rows just inserted with this `_TimeReceived` (an optimistic insert's) are
+    the `expected` records, all checked (no NULL `_ItemId`), none twice, and none already in
+    the table around their times (the careful passes' duplicate window)."""
+    mine = f'FROM "{table}" WHERE _TimeReceived = $received'
+    stats = first_row(
+        con.execute(
+            "SELECT count(_ItemId), count(DISTINCT _ItemId), min(TimeGenerated), "
+            f"max(TimeGenerated) {mine}",
+            {"received": received},
+        )
+    )
+    if stats is None:
+        return False
+    checked, distinct, lo, hi = stats
+    if not checked == distinct == inserted == expected:
+        return False
+    again = first_row(
+        con.execute(
+            f'SELECT count(*) FROM "{table}" WHERE TimeGenerated BETWEEN '
+            "$lo - INTERVAL 2 DAY AND $hi + INTERVAL 2 DAY "
+            f"AND _TimeReceived <> $received AND _ItemId IN (SELECT _ItemId {mine})",
+            {"lo": lo, "hi": hi, "received": received},
+        )
+    )
+    return again is not None and again[0] == 0
+
+
+_last_received: list[datetime] = []
+
+
+def _received() -> datetime:
+    """The ingestion time of a chunk or file: now, and never the same value twice in this
+    process (the optimistic inserts find their rows by it)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if _last_received and now <= _last_received[0]:
+        now = _last_received[0] + timedelta(microseconds=1)
+    _last_received[:] = [now]
+    return now
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _lines_of(path: str) -> str:
+    """A file's lines as rows of one column `line` (NULL for a blank line), read by DuckDB. (Not
+    strict: a line may end with CR LF, and a CR alone ends a line too, which only a line that
+    is not JSON has inside.)"""
+    return (
+        f"read_csv({_literal(path)}, columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='', "
+        "escape='', header=false, auto_detect=false, new_line='\\n', strict_mode=false, "
+        "compression='none')"
+    )
+
+
+def _head_lines(path: str, limit: int) -> pa.Table:
+    """The first whole lines of a file, at most `limit` bytes of them, as `n` and `line`."""
+    with open(path, "rb") as f:
+        data = f.read(limit)
+    if len(data) == limit:
+        data = data[: data.rfind(b"\n") + 1] or data
+    lines = [x for x in data.decode("utf-8", "replace").split("\n") if x.strip()]
+    return pa.table(
+        {"n": pa.array(range(len(lines)), pa.int64()), "line": pa.array(lines, pa.large_string())}
+    )
+
+
+def _folds(keys: frozenset[str]) -> bool:
+    """Whether two of the keys differ only in case."""
+    return len({k.lower() for k in keys}) < len(keys)
+
+
+def _file_value(path: tuple[str, ...]) -> str:
+    """A field of a `read_json` row: its top-level column, then struct fields."""
+    expr = '"' + path[0].replace('"', '""') + '"'
+    for key in path[1:]:
+        expr = f"struct_extract({expr}, {_literal(key)})"
+    return expr
+
+
+def _read_json_columns(tree: dict[str, object]) -> str:
+    """`read_json`'s `columns` argument for a `Mapping.tree()`: nested keys become STRUCTs."""
+
+    def duck(node: object) -> str:
+        if isinstance(node, dict):
+            fields = ", ".join('"' + k.replace('"', '""') + '" ' + duck(v) for k, v in node.items())
+            return f"STRUCT({fields})"
+        return str(node)
+
+    return "{" + ", ".join(f"{_literal(k)}: {_literal(duck(v))}" for k, v in tree.items()) + "}"
 
 
 def _converted(mapping: Mapping, where: str, raw: list[Field], checked_json: bool = True) -> str:
     """A subquery of the chunk's records converted to the mapping's columns (and `line`, `n`);
     `raw` fields also keep their text as `__v_<column>`. Without `checked_json` (records not
-    yet known to be JSON objects), text that is not JSON gives NULLs instead of an error."""
+    yet known to be JSON objects), text that is not JSON gives NULLs instead of an error, and
+    `__parsed` says which records were JSON."""
     inner = ["n", "line"]
     for f in mapping.fields:
         value = _value(f.path)
@@ -803,6 +1215,7 @@ def _converted(mapping: Mapping, where: str, raw: list[Field], checked_json: boo
     parsed = f"json_transform(line, '{structure}')"
     if not checked_json:
         parsed = f"TRY({parsed})"
+        inner.append("s IS NOT NULL AS __parsed")
     return (
         f"(SELECT {', '.join(inner)} FROM (SELECT n, line, {parsed} AS s FROM __chunk "
         f"WHERE {where}))"
@@ -827,7 +1240,7 @@ def _convert(v: str, t: KType) -> str:
         # without parsing the value again); a string holding JSON text is parsed; "" is null.
         text = f"({v} ->> '$')"
         return (
-            f"CASE WHEN left({v}, 1) <> '\"' THEN {v} WHEN {text} = '' THEN NULL "
+            f"CASE WHEN NOT starts_with({v}, '\"') THEN {v} WHEN {text} = '' THEN NULL "
             f"WHEN regexp_matches({text}, '^\\s*[\\[{{]') AND json_valid({text}) "
             f"THEN json({text}) ELSE {v} END"
         )
@@ -840,7 +1253,8 @@ def _convert(v: str, t: KType) -> str:
             f"TRY_CAST(substr({tail}, 5, 2) AS INTEGER))"
         )
         return (
-            f"coalesce(CASE WHEN right({v}, 1) IN ('Z', 'z') THEN TRY_CAST({v} AS TIMESTAMP_NS) "
+            f"coalesce(CASE WHEN ends_with({v}, 'Z') OR ends_with({v}, 'z') "
+            f"THEN TRY_CAST({v} AS TIMESTAMP_NS) "
             f"WHEN regexp_matches({tail}, '^[+-][0-9][0-9]:[0-9][0-9]$') THEN "
             f"TRY_CAST(left({v}, -6) AS TIMESTAMP_NS) - to_minutes({offset_minutes}) END, "
             f"TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP_NS), "

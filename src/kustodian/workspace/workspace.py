@@ -32,11 +32,11 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -48,7 +48,6 @@ from kustodian.kql.catalog import (
     entra_tables,
     with_standard_columns,
 )
-from kustodian.kql.compiler import CompiledQuery, compile_all
 from kustodian.kql.types import KType, type_from_name
 from kustodian.result import QueryResult
 from kustodian.workspace import migrations
@@ -59,6 +58,9 @@ from kustodian.workspace.config import (
     write_config,
 )
 from kustodian.workspace.tables import SYSTEM_TABLES
+
+if TYPE_CHECKING:
+    from kustodian.kql.compiler import CompiledQuery
 
 DB_FILE = "kustodian.duckdb"
 TEMP_DIR = "tmp"  # DuckDB's spill files, while a query needs more than the memory limit
@@ -110,6 +112,7 @@ class Workspace:
         workspace_id: str | None = None,
         memory_limit: str | None = None,
         bulk: bool = False,
+        readable: Sequence[str] = (),
     ) -> Workspace:
         """Create a new workspace directory; refuses a directory that already holds data."""
         root = Path(path)
@@ -120,7 +123,7 @@ class Workspace:
         root.mkdir(parents=True, exist_ok=True)
         config = WorkspaceConfig.new(FORMAT_VERSION, workspace_id)
         write_config(root, config)
-        return cls._open_dir(root, memory_limit, bulk)
+        return cls._open_dir(root, memory_limit, bulk, readable)
 
     @classmethod
     def open(
@@ -130,28 +133,34 @@ class Workspace:
         create: bool = True,
         memory_limit: str | None = None,
         bulk: bool = False,
+        readable: Sequence[str] = (),
     ) -> Workspace:
         """Open a workspace directory (created when missing, unless `create` is false).
 
         `memory_limit` caps DuckDB's memory (e.g. "512MB" for a bulk import); `bulk` tunes the
-        connection for bulk loads (see `DuckDBEngine`).
+        connection for bulk loads, and `readable` names the input files and directories that
+        ingestion may have DuckDB read itself (see `DuckDBEngine`).
         """
         if str(path) == ":memory:":
             config = WorkspaceConfig.new(FORMAT_VERSION)
             con = duckdb.connect(":memory:")
-            return cls._setup(con, config, ":memory:", memory_limit, bulk)
+            return cls._setup(con, config, ":memory:", memory_limit, bulk, readable)
         root = Path(path)
         if not (root / CONFIG_FILE).exists() and not (root / DB_FILE).exists():
             if not create:
                 raise WorkspaceError(
                     f"{root} is not a Kustodian workspace; create one with `kustodian init {root}`"
                 )
-            return cls.init(root, memory_limit=memory_limit, bulk=bulk)
-        return cls._open_dir(root, memory_limit, bulk)
+            return cls.init(root, memory_limit=memory_limit, bulk=bulk, readable=readable)
+        return cls._open_dir(root, memory_limit, bulk, readable)
 
     @classmethod
     def _open_dir(
-        cls, root: Path, memory_limit: str | None = None, bulk: bool = False
+        cls,
+        root: Path,
+        memory_limit: str | None = None,
+        bulk: bool = False,
+        readable: Sequence[str] = (),
     ) -> Workspace:
         db = root / DB_FILE
         try:
@@ -172,7 +181,7 @@ class Workspace:
         except migrations.MigrationError as e:
             con.close()
             raise WorkspaceError(str(e)) from None
-        return cls._setup(con, config, str(root), memory_limit, bulk)
+        return cls._setup(con, config, str(root), memory_limit, bulk, readable)
 
     @classmethod
     def _setup(
@@ -182,6 +191,7 @@ class Workspace:
         path: str,
         memory_limit: str | None = None,
         bulk: bool = False,
+        readable: Sequence[str] = (),
     ) -> Workspace:
         migrations.ensure_internal_schema(con, config)
         catalog = build_catalog(con)
@@ -192,6 +202,7 @@ class Workspace:
             memory_limit=memory_limit,
             temp_directory=temp_directory(path),
             bulk=bulk,
+            readable=readable,
         )
         return cls(engine, catalog, path, config)
 
@@ -212,6 +223,8 @@ class Workspace:
     # -- queries -----------------------------------------------------------------------------
 
     def compile(self, kql: str, **kwargs: Any) -> list[CompiledQuery]:
+        from kustodian.kql.compiler import compile_all  # not loaded by commands that only ingest
+
         return compile_all(kql, catalog=self.catalog, run_sql=self._run_trusted, **kwargs)
 
     @property
