@@ -4,7 +4,6 @@ summaries as block by block, and every record that needs a closer look sends the
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -253,10 +252,8 @@ def test_the_watcher_reports_a_share_of_the_records_during_a_long_statement() ->
     with Workspace.open(":memory:", bulk=True) as ws:
         ing = sink.Ingestor(ws, progress=lambda s: seen.append(s.ingested))
         con = ws.con
-        start = time.perf_counter()
-        with ing._watching(con, 1000):
+        with ing._watching(con, 1000):  # a statement of a second or two on 2 cores
             con.execute(
                 "SELECT count(*) FROM range(400000000) t(i) WHERE hash(i) % 7 = 3"
             ).fetchall()
-        assert time.perf_counter() - start > 0.5
     assert seen and all(0 < n <= 1000 for n in seen) and seen == sorted(seen)
