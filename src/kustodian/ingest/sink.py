@@ -1245,7 +1245,9 @@ def _convert(v: str, t: KType) -> str:
             f"THEN json({text}) ELSE {v} END"
         )
     if t is KType.DATETIME:
-        # ISO 8601 with Z or an offset keeps all 7 fraction digits (TIMESTAMPTZ would keep 6).
+        # ISO 8601 with Z or an offset keeps all 7 fraction digits (TIMESTAMPTZ would keep 6);
+        # DuckDB's cast reads the time before an offset, so only a zero offset (Entra's usual
+        # "+00:00") is cast as it is.
         tail = f"right({v}, 6)"
         offset_minutes = (
             f"(CASE WHEN left({tail}, 1) = '-' THEN -1 ELSE 1 END) * "
@@ -1254,7 +1256,7 @@ def _convert(v: str, t: KType) -> str:
         )
         return (
             f"coalesce(CASE WHEN ends_with({v}, 'Z') OR ends_with({v}, 'z') "
-            f"THEN TRY_CAST({v} AS TIMESTAMP_NS) "
+            f"OR ends_with({v}, '+00:00') THEN TRY_CAST({v} AS TIMESTAMP_NS) "
             f"WHEN regexp_matches({tail}, '^[+-][0-9][0-9]:[0-9][0-9]$') THEN "
             f"TRY_CAST(left({v}, -6) AS TIMESTAMP_NS) - to_minutes({offset_minutes}) END, "
             f"TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP_NS), "
