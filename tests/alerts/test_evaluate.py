@@ -185,6 +185,23 @@ def test_catch_up_after_a_gap_without_duplicates(ws: Workspace) -> None:
     assert len(list_alerts(ws)) == 2
 
 
+def test_a_stopped_catch_up_goes_on_later_from_the_first_tick_not_done(ws: Workspace) -> None:
+    rule(ws, rule_yaml("bg", BG, autoMitigate=False))
+    evaluate(ws, at(0))
+    signins(ws, (30, "bg@contoso.com"), (90, "bg@contoso.com"))
+    asked = []
+
+    def stop() -> bool:  # asked for the rule, then before each tick: 10:05 to 10:40 go
+        asked.append(1)
+        return len(asked) > 9
+
+    first = evaluate(ws, at(120), stop=stop)
+    assert [c.tick for c in first] == [at(35)]
+    rest = evaluate(ws, at(120))
+    assert [c.tick for c in rest] == [at(95)]
+    assert len(list_alerts(ws)) == 2
+
+
 def test_due_ticks_align_to_the_frequency() -> None:
     r = rule(Workspace.open(":memory:"), rule_yaml("x", BG))
     assert due_ticks(r, None, at(7)) == [at(5)]

@@ -236,6 +236,21 @@ def test_hours_before_the_watermark_and_overlap_are_not_listed(azurite: Azurite)
     )
 
 
+def test_checkpoints_of_blobs_no_pull_lists_again_are_deleted(azurite: Azurite) -> None:
+    write_archive(azurite)
+    ws = Workspace.open(":memory:")
+    add_connector(ws, azurite, containers=(SIGNINS,), overlap_hours=1)
+    s = pull(ws, "archive", now=NOW)  # watermark 05:00: the next pull lists from 04:00
+    blobs = sorted(k for _, k, _, _ in ws.checkpoints("archive") if k.startswith("blob:"))
+    assert s.checkpoints_pruned == 1 and s.to_json()["checkpoints_pruned"] == 1
+    assert blobs == [f"blob:{SIGNINS}/{hour_path(ROOT, h)}" for h in HOURS[1:]]
+    # a line appended to a blob still listed is read once; the data stays whole
+    append(azurite, SIGNINS, hour_path(ROOT, HOURS[2]), lines([signin(95, in_hour(HOURS[2], 9))]))
+    again = pull(ws, "archive", now=NOW)
+    assert (again.ingest.ingested, again.ingest.duplicates, again.checkpoints_pruned) == (1, 0, 0)
+    assert count(ws, "SigninLogs") == 16
+
+
 def test_since_bounds_the_first_pull(azurite: Azurite) -> None:
     write_archive(azurite)
     ws = Workspace.open(":memory:")

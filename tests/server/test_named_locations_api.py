@@ -148,3 +148,12 @@ def test_concurrent_puts_all_land(srv: Live) -> None:
     assert [loc["name"] for loc in listed(srv)] == names
     for name in names:
         ok(call(srv, "DELETE", f"{NL}/{name}", "contributor"))
+
+
+def test_a_name_with_a_slash_is_addressable(srv: Live) -> None:
+    for path in (f"{NL}/Paris/HQ", f"{NL}/Paris%2FHQ"):
+        put = call(srv, "PUT", path, "contributor", json={"ranges": ["198.51.100.0/24"]})
+        assert ok(put, 201)["name"] == "Paris/HQ", path
+        assert [loc["name"] for loc in listed(srv)] == ["Paris/HQ"]
+        assert ok(call(srv, "DELETE", path, "contributor"))["name"] == "Paris/HQ"
+        assert listed(srv) == []

@@ -15,7 +15,7 @@ from openapi_spec_validator import validate
 from starlette.routing import Route
 
 from kustodian.server import create_app
-from kustodian.server.openapi import OPERATIONS, snapshot_text
+from kustodian.server.openapi import OPERATIONS, snapshot_text, template
 from kustodian.workspace.workspace import Workspace
 from tests.server.conftest import Live
 
@@ -27,7 +27,7 @@ def app_routes() -> set[tuple[str, str]]:
     with Workspace.open(":memory:") as ws:
         app = create_app(ws)
     return {
-        (m, r.path)
+        (m, template(r))
         for r in app.routes
         if isinstance(r, Route)
         for m in r.methods or ()

@@ -87,6 +87,7 @@ def evaluate(
     links_base_url: str | None = None,
     catch_up: bool = True,
     compile_cache: bool = True,
+    stop: Callable[[], bool] | None = None,
 ) -> list[AlertChange]:
     """Evaluate the due ticks of every enabled rule (or of `rules`) up to `at`.
 
@@ -103,6 +104,9 @@ def evaluate(
             evaluates only the latest tick at or before `at`, if it is newer than the last.
         compile_cache: reuse each rule's compiled query across ticks and calls, with the
             instant and window as parameters (compiled.py); False compiles it at every tick.
+        stop: asked before each tick; once it answers True, no further tick is evaluated (a
+            server shutting down mid catch-up). Each tick is committed on its own, so the next
+            evaluation goes on from the first tick not done.
 
     Returns:
         The Fired and Resolved changes, in tick order.
@@ -112,10 +116,18 @@ def evaluate(
     queries = rule_queries(ws) if compile_cache else None
     with _EVALUATING:
         for rule in _select(ws, rules):
-            if rule.enabled:
+            if rule.enabled and not (stop is not None and stop()):
                 changes.extend(
                     _evaluate_rule(
-                        ws, rule, at, ingestion_delay, notify, links_base_url, catch_up, queries
+                        ws,
+                        rule,
+                        at,
+                        ingestion_delay,
+                        notify,
+                        links_base_url,
+                        catch_up,
+                        queries,
+                        stop,
                     )
                 )
     changes.sort(key=lambda c: (c.tick, c.rule))
@@ -169,10 +181,13 @@ def _evaluate_rule(
     links: str | None,
     catch_up: bool = True,
     queries: RuleQueries | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[AlertChange]:
     last, _ = store.last_tick(ws.con, rule.name)
     changes: list[AlertChange] = []
     for tick in due_ticks(rule, last, at, catch_up):
+        if stop is not None and stop():
+            break
         done = _evaluate_tick(ws, rule, tick, delay, queries)
         for change in done:
             _notify(ws, rule, change, notify, links)

@@ -18,6 +18,10 @@ last one:
   from the watermark minus `overlap_hours` are listed, so past hours cost nothing.
 - A checkpoint moves only after the ingestor has committed the lines before it: a crash makes
   the next pull read some lines again (duplicates are dropped), never skip any.
+- Once the watermark has passed a blob's hour by more than the overlap, no pull lists that blob
+  again: its checkpoint is deleted, so that the checkpoints of a year of hourly blobs do not
+  pile up (were the watermark reset, such a blob would be read again, its records dropped as
+  duplicates).
 
 Credentials (a connection string, an account key or a SAS token) are workspace secrets, stored
 encrypted; they are never printed, and messages from the storage client are scrubbed of them.
@@ -395,6 +399,7 @@ class PullSummary:
     bytes_downloaded: int = 0
     lines: int = 0
     partial_bytes: int = 0  # incomplete last lines left for the next pull
+    checkpoints_pruned: int = 0  # of blobs no later pull lists
     errors: list[str] = field(default_factory=list)
     ingest: IngestSummary = field(default_factory=IngestSummary)
     started: str = ""
@@ -415,6 +420,7 @@ class PullSummary:
             "bytes_downloaded": self.bytes_downloaded,
             "lines": self.lines,
             "partial_bytes": self.partial_bytes,
+            "checkpoints_pruned": self.checkpoints_pruned,
             "errors": self.errors,
             "ingest": self.ingest.to_json(),
         }
@@ -534,7 +540,24 @@ class _Pull:
                 open_hours.append(ref.hour)
         self.commit()  # the watermark may pass these blobs only once they are committed
         if newest is not None:
-            self.ws.set_checkpoint(self.name, key, _iso(min(open_hours, default=newest)))
+            mark = _iso(min(open_hours, default=newest))
+            self.ws.set_checkpoint(self.name, key, mark)
+            self.prune(container, root, list_start(mark, self.settings))
+
+    def prune(self, container: str, root: str, start: datetime | None) -> None:
+        """Delete the checkpoints of this root's blobs of hours before `start`, the first hour
+        the next pull lists."""
+        if start is None:
+            return
+        prefix = f"blob:{container}/"
+        old = []
+        for _, key, _, _ in self.ws.checkpoints(self.name):
+            if key.startswith(prefix + root):
+                ref = blob_ref(container, key[len(prefix) :], 0, "")
+                if ref is not None and ref.root == root and ref.hour < start:
+                    old.append(key)
+        self.ws.delete_checkpoints(self.name, old)
+        self.summary.checkpoints_pruned += len(old)
 
     def blob(self, cc: ContainerClient, ref: BlobRef) -> bool:
         """Read what is new in one blob; True when the blob is done (over and fully read)."""

@@ -650,9 +650,13 @@ class Parser:
         while True:
             s = self.tok.span
             name = None
-            if self.at_identifier() and self.peek().is_op("="):
+            if self.at_identifier():  # `name = ` (a bracketed name is several tokens)
+                save = self.i
                 name, _ = self.identifier()
-                self.advance()
+                if self.at_op("=") and not self.at_op("=="):
+                    self.advance()
+                else:
+                    name, self.i = None, save
             expr = self.expression()
             to_type = None
             if self.accept_word("to"):

@@ -626,7 +626,13 @@ class Housekeeper(threading.Thread):
 
         try:
             delay = configured_delay(self.ws)
-            for c in evaluate(self.ws, datetime.now(UTC), ingestion_delay=delay, notify=notify):
+            for c in evaluate(
+                self.ws,
+                datetime.now(UTC),
+                ingestion_delay=delay,
+                notify=notify,
+                stop=self._halt.is_set,  # a long catch-up does not hold up a shutdown
+            ):
                 log.info(
                     "alert %s", c.change, extra={"fields": {"rule": c.rule, "alert": c.alert_id}}
                 )

@@ -65,10 +65,12 @@ def routes(server: Server) -> list[Route]:
         loc, rules = await run_in_threadpool(delete, server.ws, request.path_params["name"])
         return JSONResponse({**location_json(loc), "rerenderedRules": rules})
 
+    # A name may hold "/" ("Paris/HQ"): the rest of the path is the name, sent as it is or
+    # with the slash encoded (%2F).
     return [
         Route(PATH, list_locations, methods=["GET"]),
-        Route(PATH + "/{name}", put_location, methods=["PUT"]),
-        Route(PATH + "/{name}", delete_location, methods=["DELETE"]),
+        Route(PATH + "/{name:path}", put_location, methods=["PUT"]),
+        Route(PATH + "/{name:path}", delete_location, methods=["DELETE"]),
     ]
 
 

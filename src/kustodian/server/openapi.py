@@ -539,6 +539,11 @@ ERROR_TEXT = {
 }
 
 
+def template(route: Route) -> str:
+    """The route's path as OpenAPI writes it: Starlette's `{name:path}` is `{name}`."""
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+
+
 def document(app: Starlette) -> dict[str, Any]:
     """The OpenAPI document of every route of `app`."""
     paths: dict[str, dict[str, Any]] = {}
@@ -548,8 +553,9 @@ def document(app: Starlette) -> dict[str, Any]:
         for method in sorted(route.methods or ()):
             if method == "HEAD":
                 continue
-            op = OPERATIONS.get((method, route.path)) or _undeclared(route)
-            paths.setdefault(route.path, {})[method.lower()] = _operation(method, route.path, op)
+            path = template(route)
+            op = OPERATIONS.get((method, path)) or _undeclared(route)
+            paths.setdefault(path, {})[method.lower()] = _operation(method, path, op)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -390,6 +390,13 @@ class Workspace:
             [connector, key, value],
         )
 
+    def delete_checkpoints(self, connector: str, keys: list[str]) -> None:
+        if keys:
+            self.write(
+                "DELETE FROM _kustodian.checkpoints WHERE connector = ? AND list_contains(?, key)",
+                [connector, keys],
+            )
+
     def checkpoints(self, connector: str | None = None) -> list[tuple[str, str, str, datetime]]:
         sql = "SELECT connector, key, value, updated FROM _kustodian.checkpoints"
         params: list[Any] = []
