@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -349,6 +350,69 @@ def test_action_group_roles_and_404s(mgmt: Live) -> None:
 # -- the alerting flow -------------------------------------------------------------------------
 
 
+def sent_mail(live: Live, alert_id: str) -> list[dict[str, Any]]:
+    """The outbox's mail about an alert, once there is some (waits up to 10 s)."""
+    for _ in range(100):
+        mail = ok(call(live, "GET", f"{M}/outbox", "reader"))["value"]
+        sent = [m for m in mail if m["alertId"] == alert_id]
+        if sent:
+            return sent
+        time.sleep(0.1)
+    return []
+
+
+def test_evaluate_answers_before_a_slow_webhook_has(mgmt: Live) -> None:
+    release = threading.Event()
+    received: list[bytes] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            release.wait(30)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        group = {
+            "shortName": "slow",
+            "webhook": [{"name": "slow", "url": f"http://127.0.0.1:{hook.server_address[1]}/"}],
+        }
+        ok(call(mgmt, "PUT", f"{M}/action-groups/slow-hook", "contributor", json=group), 201)
+        rule = {**RULE, "query": RULE["query"] + " | where User == 'dee'"}
+        ok(
+            call(
+                mgmt,
+                "PUT",
+                f"{M}/rules/slow-hook",
+                "contributor",
+                json={**rule, "actionGroups": ["slow-hook"]},
+            ),
+            201,
+        )
+        upload(mgmt, [{"TimeGenerated": "2025-12-01T11:50:00Z", "User": "dee", "Level": 4}])
+        r = call(
+            mgmt, "POST", f"{M}/alerts/evaluate", "contributor", json={"at": "2025-12-01T12:00:00Z"}
+        )
+        fired = ok(r)["fired"]  # answered while the webhook holds its notification
+        assert len(fired) == 1 and not release.is_set()
+        for _ in range(100):
+            if received:
+                break
+            time.sleep(0.1)
+        assert fired[0] in received[0].decode()
+    finally:
+        release.set()
+        ok(call(mgmt, "DELETE", f"{M}/rules/slow-hook", "contributor"), 204)
+        hook.shutdown()
+        hook.server_close()
+
+
 def upload(live: Live, rows: list[dict[str, Any]]) -> None:
     r = call(
         live,
@@ -397,8 +461,7 @@ def test_rule_fires_is_acknowledged_closed_and_resolves(mgmt: Live) -> None:
     assert alert["windowEnd"] == "2026-01-01T12:00:00Z"
     assert alert["query"] == RULE["query"] and "history" not in alert
 
-    mail = ok(call(mgmt, "GET", f"{M}/outbox", "reader"))["value"]
-    sent = [m for m in mail if m["alertId"] == alert_id]
+    sent = sent_mail(mgmt, alert_id)  # notifications go out after the answer
     assert len(sent) == 1 and sent[0]["to"] == "oncall@contoso.com"
     assert "errors-by-user" in sent[0]["subject"] + sent[0]["body"]
 

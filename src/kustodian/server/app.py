@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -95,6 +96,7 @@ class Server:
         self.limiter = FailureLimiter(settings.auth_failures, settings.auth_window)
         self.last_touch: dict[str, float] = {}
         self.sessions = sessions.Sessions()  # the web UI's (server/ui.py)
+        self.notifications = Notifications(ws)  # of evaluations through the API
 
     # -- authentication ------------------------------------------------------------------------
 
@@ -655,6 +657,43 @@ class Housekeeper(threading.Thread):
             self.join(timeout)
 
 
+class Notifications(threading.Thread):
+    """Notifications of alerts evaluated through the API, sent from a thread of their own, so
+    that the request answers once the alerts are committed (a webhook being retried as Azure
+    does holds its notification for up to 75 s). Started with the first one; `stop()` sends
+    what is queued, for at most its timeout."""
+
+    def __init__(self, ws: Workspace) -> None:
+        super().__init__(name="kustodian-notifications", daemon=True)
+        self.ws = ws
+        self._queue: queue.Queue[tuple[list[str], dict[str, Any]] | None] = queue.Queue()
+        self._start_lock = threading.Lock()
+
+    def submit(self, action_groups: list[str], payload: dict[str, Any]) -> None:
+        """A `notify` for `evaluate`: queue the notification and return."""
+        with self._start_lock:
+            if not self.is_alive() and self.ident is None:
+                self.start()
+        self._queue.put((action_groups, payload))
+
+    def run(self) -> None:
+        from kustodian.alerts.notify import notifier
+
+        notify = notifier(self.ws)
+        while (item := self._queue.get()) is not None:
+            try:
+                notify(*item)
+            except Exception:  # the alert stands; the deliveries say what failed
+                log.exception("notification failed")
+
+    def stop(self, timeout: float = 60.0) -> None:
+        with self._start_lock:
+            if self.ident is None:
+                return
+        self._queue.put(None)
+        self.join(timeout)
+
+
 class Background(Protocol):
     """Work started with the server and stopped (waited for) before the workspace closes."""
 
@@ -698,6 +737,7 @@ def create_app(
             await run_in_threadpool(serving.__exit__, None, None, None)
             for b in reversed(background):
                 await run_in_threadpool(b.stop)
+            await run_in_threadpool(server.notifications.stop)
         await run_in_threadpool(housekeeper.stop)
         if close_workspace:
             await run_in_threadpool(ws.close)

@@ -350,10 +350,10 @@ class Manage:
         return JSONResponse(alert_json(alert, history=True))
 
     async def evaluate(self, request: Request) -> Response:
-        """Evaluate the enabled rules at `at` (default now); the alerts fired and resolved."""
+        """Evaluate the enabled rules at `at` (default now); the alerts fired and resolved.
+        Their notifications are sent after the answer (`Notifications`)."""
         from kustodian.alerts import evaluate
         from kustodian.alerts.evaluate import configured_delay
-        from kustodian.alerts.notify import notifier
 
         await self.server.authenticate(request, Role.CONTRIBUTOR)
         body = fields(await json_object(request, empty_ok=True), optional={"at"})
@@ -363,7 +363,7 @@ class Manage:
         except ValueError as e:
             raise bad_request(f"workspace.json: settings.alerts.ingestion_delay: {e}") from None
         changes = await self._call(
-            evaluate, self.ws, at, ingestion_delay=delay, notify=notifier(self.ws)
+            evaluate, self.ws, at, ingestion_delay=delay, notify=self.server.notifications.submit
         )
         return JSONResponse(
             {
