@@ -369,3 +369,20 @@ def test_chunks_that_leave_the_previous_route_are_routed_again(ws: Workspace) ->
         ["line 3", "values that do not convert to their column type: DurationMs (long): abc"],
         ["line 6", "not valid JSON"],
     ]
+
+
+def test_a_small_file_is_one_block_of_its_own_size(tmp_path: Path) -> None:
+    """The ingestor keeps the blocks of small files until they fill a chunk: a block must not
+    hold a whole block-sized buffer for a few kilobytes."""
+    from kustodian.ingest.readers import _blocks
+
+    path = tmp_path / "small.json"
+    path.write_bytes(b'{"a": 1}\n{"a": 2}\n{"a": 3')  # the last line without a line break
+    with path.open("rb") as f:
+        head = f.read(4)
+        blocks = [(bytes(buf), cut, len(buf)) for buf, cut in _blocks(f, head)]
+    size = path.stat().st_size  # 25 bytes: the first block is the file, cut after its lines
+    assert [(data[:cut], length) for data, cut, length in blocks] == [
+        (b'{"a": 1}\n{"a": 2}\n', size),
+        (b'{"a": 3', 7),
+    ]

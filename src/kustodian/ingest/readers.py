@@ -178,7 +178,7 @@ def _sniff_diagnostic(path: Path, head: bytes) -> bool:
 
 BLOCK_BYTES = 32 << 20
 # Files of records from this size up are first tried whole (`Ingestor.add_file`).
-FILE_BYTES = int(os.environ.get("KUSTODIAN_INGEST_FILE_BYTES", str(8 << 20)))
+FILE_BYTES = int(os.environ.get("KUSTODIAN_INGEST_FILE_BYTES", str(32 << 20)))
 
 
 def _read_diagnostic(ing: Ingestor, path: Path, label: str, table: str | None) -> None:
@@ -221,12 +221,20 @@ def _blocks(f: io.BufferedIOBase, head: bytes) -> Iterator[tuple[bytearray, int]
     """Blocks of whole lines of an open file whose first bytes, `head`, were read already:
     (buffer, length of its whole lines). Each buffer is fresh, so that a block can be handed
     over without a copy."""
+    # A file's blocks are no bigger than what is left of it: the ingestor keeps the blocks of
+    # several small files until they fill a chunk, and a block is all of its buffer.
+    left = None if isinstance(f, gzip.GzipFile) else _left(f)
     pending = head
     while True:
-        buf = bytearray(len(pending) + BLOCK_BYTES)  # starts with the previous partial line
+        size = BLOCK_BYTES if left is None else min(BLOCK_BYTES, left)
+        buf = bytearray(len(pending) + size)  # starts with the previous partial line
         buf[: len(pending)] = pending
-        got = f.readinto(memoryview(buf)[len(pending) :])
+        got = f.readinto(memoryview(buf)[len(pending) :]) if size else 0
         end = len(pending) + got
+        if left is not None:
+            left = max(0, left - got)
+        if end < len(buf):  # the file was shorter than it said (or grew less): fit the buffer
+            del buf[end:]
         cut = buf.rfind(b"\n", 0, end) + 1 if got else end
         if got and cut == 0:  # a line longer than a block: read on
             pending = bytes(buf[:end])
@@ -236,6 +244,14 @@ def _blocks(f: io.BufferedIOBase, head: bytes) -> Iterator[tuple[bytearray, int]
             yield buf, cut
         if not got:
             return
+
+
+def _left(f: io.BufferedIOBase) -> int | None:
+    """The bytes of a regular file after the current position, None when unknown."""
+    try:
+        return max(0, os.fstat(f.fileno()).st_size - f.tell())
+    except (OSError, io.UnsupportedOperation, AttributeError):
+        return None
 
 
 def _diagnostic_document(ing: Ingestor, raw: bytes, label: str, where: str) -> None:
