@@ -4,6 +4,7 @@ security headers; and the saved-queries API. Over HTTP against the live server."
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from kustodian.server import ServerSettings, create_app, sessions, tokens
 from kustodian.server.sessions import SessionError, Sessions
 from kustodian.server.tokens import Role, TokenError
+from kustodian.workspace.workspace import Workspace
 from tests.server.conftest import Live, ServerThread, make_workspace
 
 
@@ -164,6 +166,49 @@ def test_sessions_expire_when_idle_and_at_their_end() -> None:
         store.get(cookie, now=2100)
     with pytest.raises(SessionError, match="unknown"):
         store.get("never-issued", now=2000)
+
+
+def test_sessions_kept_in_the_workspace_outlive_the_store(tmp_path: Path) -> None:
+    """A new store (a restarted server) finds the sessions of the old one, with their role,
+    CSRF token and idle clock; signing out and expiry remove them from the workspace too."""
+    with Workspace.open(tmp_path / "ws") as ws:
+        info = tokens.TokenInfo("abc", "ann", Role.CONTRIBUTOR, datetime.now(UTC), None, None, None)
+        first = Sessions(ws, ttl=10_000, idle=600)
+        cookie, opened = first.open(info, now=1000)
+        first.get(cookie, now=1100)  # the stored idle clock moves (at most once a minute)
+        again = Sessions(ws, ttl=10_000, idle=600).get(cookie, now=1650)
+        assert (again.name, again.role, again.csrf) == ("ann", Role.CONTRIBUTOR, opened.csrf)
+        with pytest.raises(SessionError, match="expired"):  # idle since 1650
+            Sessions(ws, ttl=10_000, idle=600).get(cookie, now=2300)
+        with pytest.raises(SessionError, match="unknown"):  # and gone from the workspace
+            Sessions(ws, ttl=10_000, idle=600).get(cookie, now=2301)
+        other, _ = first.open(info, now=3000)
+        first.close(other)
+        with pytest.raises(SessionError, match="unknown"):
+            Sessions(ws).get(other, now=3001)
+        rows = ws.execute("SELECT count(*) FROM _kustodian.ui_sessions").fetchone()
+        assert rows == (0,)
+
+
+def test_a_restarted_server_keeps_its_browsers_signed_in(tmp_path: Path) -> None:
+    ws, keys = make_workspace(tmp_path / "ws")
+    try:
+        with ServerThread(create_app(ws, ServerSettings(alert_check=0))) as srv:
+            live = Live(f"http://127.0.0.1:{srv.port}", ws, ws.workspace_id, keys)
+            client, csrf = signed_in(live)
+            cookies = dict(client.cookies)
+        with ServerThread(create_app(ws, ServerSettings(alert_check=0))) as srv:
+            url = f"http://127.0.0.1:{srv.port}"
+            with httpx.Client(base_url=url, cookies=cookies) as again:
+                assert again.get("/ui/session").json()["name"] == "contributor"
+                r = again.post(
+                    f"/v1/workspaces/{ws.workspace_id}/query",
+                    json={"query": "print 1"},
+                    headers={sessions.CSRF_HEADER: csrf},
+                )
+                assert r.status_code == 200, r.text
+    finally:
+        ws.close()
 
 
 def test_a_session_ends_no_later_than_its_token() -> None:

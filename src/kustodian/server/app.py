@@ -95,7 +95,7 @@ class Server:
         self.settings = settings
         self.limiter = FailureLimiter(settings.auth_failures, settings.auth_window)
         self.last_touch: dict[str, float] = {}
-        self.sessions = sessions.Sessions()  # the web UI's (server/ui.py)
+        self.sessions = sessions.Sessions(ws)  # the web UI's (server/ui.py)
         self.notifications = Notifications(ws)  # of evaluations through the API
 
     # -- authentication ------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 Signing in (a pasted API token, or a one-time login code printed by `kustodian serve`) opens a
 session bound to that token: it has the token's role, and ends when the token is revoked or
 expires. The cookie is random, HttpOnly and SameSite=Strict (Secure over TLS); the server keeps
-only its SHA-256, in memory, so a restart signs everyone out. Each session has a CSRF token that
-the page sends as `X-CSRF-Token` on every unsafe request (docs/ui.md#security).
+only its SHA-256, in memory and in the workspace (`_kustodian.ui_sessions`, which user queries
+cannot read), so that a restart signs nobody out. Each session has a CSRF token that the page
+sends as `X-CSRF-Token` on every unsafe request (docs/ui.md#security).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Session:
     csrf: str
     expires: float  # time.time(): the absolute end
     last_seen: float
+    stored_seen: float = 0.0  # the last_seen the workspace has
 
     def expires_at(self) -> str:
         return datetime.fromtimestamp(self.expires, UTC).isoformat().replace("+00:00", "Z")
@@ -51,15 +53,23 @@ class SessionError(Exception):
     """Why a cookie does not stand for a session (unknown, expired, idle, token gone)."""
 
 
+# How stale the stored last request of a session may be (its idle clock, after a restart).
+SEEN_EVERY = 60.0
+
+
 class Sessions:
     """The open sessions, by the hash of their cookie.
 
     Args:
+        ws: the workspace that keeps them across restarts (None: in memory only).
         ttl: seconds a session lives at most.
         idle: seconds without a request after which it ends.
     """
 
-    def __init__(self, ttl: float = 12 * 3600, idle: float = 2 * 3600) -> None:
+    def __init__(
+        self, ws: Workspace | None = None, ttl: float = 12 * 3600, idle: float = 2 * 3600
+    ) -> None:
+        self.ws = ws
         self.ttl = ttl
         self.idle = idle
         self.by_hash: dict[str, Session] = {}
@@ -72,28 +82,62 @@ class Sessions:
         if info.expires is not None:
             end = min(end, info.expires.timestamp())
         cookie = secrets.token_urlsafe(32)
-        session = Session(info.id, info.name, info.role, secrets.token_urlsafe(32), end, now)
+        csrf = secrets.token_urlsafe(32)
+        session = Session(info.id, info.name, info.role, csrf, end, now, stored_seen=now)
         with self.guard:
             self._sweep(now)
             self.by_hash[_hash(cookie)] = session
+            if self.ws is not None:
+                self.ws.write(
+                    "INSERT OR REPLACE INTO _kustodian.ui_sessions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [_hash(cookie), info.id, info.name, info.role.name.lower(), csrf, end, now],
+                )
         return cookie, session
 
     def get(self, cookie: str, now: float | None = None) -> Session:
         """The live session for a cookie (its idle clock restarts); raises SessionError."""
         now = time.time() if now is None else now
+        key = _hash(cookie)
         with self.guard:
-            session = self.by_hash.get(_hash(cookie))
+            session = self.by_hash.get(key) or self._stored(key)
             if session is None:
                 raise SessionError("unknown session")
             if now >= session.expires or now - session.last_seen >= self.idle:
-                del self.by_hash[_hash(cookie)]
+                self._forget(key)
                 raise SessionError("session expired")
             session.last_seen = now
+            if self.ws is not None and now - session.stored_seen >= SEEN_EVERY:
+                self.ws.write(
+                    "UPDATE _kustodian.ui_sessions SET last_seen = ? WHERE cookie_hash = ?",
+                    [now, key],
+                )
+                session.stored_seen = now
             return session
 
     def close(self, cookie: str) -> None:
         with self.guard:
-            self.by_hash.pop(_hash(cookie), None)
+            self._forget(_hash(cookie))
+
+    def _stored(self, key: str) -> Session | None:
+        """A session opened before this server started (None when there is none)."""
+        if self.ws is None:
+            return None
+        row = self.ws.execute(
+            "SELECT token_id, name, role, csrf, expires, last_seen FROM _kustodian.ui_sessions "
+            "WHERE cookie_hash = ?",
+            [key],
+        ).fetchone()
+        if row is None:
+            return None
+        token_id, name, role, csrf, expires, seen = row
+        session = Session(token_id, name, Role.parse(role), csrf, expires, seen, stored_seen=seen)
+        self.by_hash[key] = session
+        return session
+
+    def _forget(self, key: str) -> None:
+        self.by_hash.pop(key, None)
+        if self.ws is not None:
+            self.ws.write("DELETE FROM _kustodian.ui_sessions WHERE cookie_hash = ?", [key])
 
     def _sweep(self, now: float) -> None:
         gone = [
@@ -101,6 +145,11 @@ class Sessions:
         ]
         for k in gone:
             del self.by_hash[k]
+        if self.ws is not None:
+            self.ws.write(
+                "DELETE FROM _kustodian.ui_sessions WHERE expires <= ? OR last_seen <= ?",
+                [now, now - self.idle],
+            )
 
 
 def check_csrf(session: Session, method: str, header: str | None) -> bool:

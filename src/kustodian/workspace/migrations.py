@@ -65,6 +65,10 @@ _INTERNAL = (
         updated TIMESTAMPTZ)""",
     """CREATE TABLE IF NOT EXISTS _kustodian.ui_login_codes (code_hash VARCHAR PRIMARY KEY,
         token_id VARCHAR, expires TIMESTAMPTZ)""",
+    # Browser sessions by the hash of their cookie, so that a restart signs nobody out.
+    """CREATE TABLE IF NOT EXISTS _kustodian.ui_sessions (cookie_hash VARCHAR PRIMARY KEY,
+        token_id VARCHAR, name VARCHAR, role VARCHAR, csrf VARCHAR, expires DOUBLE,
+        last_seen DOUBLE)""",
 )
 
 
