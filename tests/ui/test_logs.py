@@ -116,6 +116,25 @@ def test_render_properties_pick_the_columns_and_series(live_ui: LiveUi) -> None:
     assert page.locator("figure.chart .legend").count() == 0
 
 
+def test_the_grid_shows_a_long_result_page_by_page(live_ui: LiveUi) -> None:
+    page = live_ui.page()
+    run_query(page, "range x from 1 to 2500 step 1")
+    rows = page.locator("#grid-rows")
+    assert rows.inner_text() == "Rows 1\u20131,000 of 2,500 rows (page 1 of 3)"
+    assert grid_column(page, 0)[:2] == ["1", "2"] and len(grid_column(page, 0)) == 1000
+    assert page.is_disabled("#grid-prev")
+    page.click("#grid-next")
+    assert grid_column(page, 0)[0] == "1001"
+    page.click("#grid-next")
+    assert rows.inner_text() == "Rows 2,001\u20132,500 of 2,500 rows (page 3 of 3)"
+    assert grid_column(page, 0)[-1] == "2500" and page.is_disabled("#grid-next")
+    page.click("#result-grid th:nth-child(1) button")
+    page.click("#result-grid th:nth-child(1) button")  # descending: back to the first page
+    assert grid_column(page, 0)[0] == "2500" and rows.inner_text().startswith("Rows 1\u2013")
+    run_query(page, "range x from 1 to 3 step 1")
+    assert rows.inner_text() == "3 rows" and page.locator("nav.pager").is_hidden()
+
+
 def test_the_grid_sorts_expands_dynamic_values_and_exports_csv(live_ui: LiveUi, tmp_path) -> None:
     page = live_ui.page()
     text = f"{WEEK}| summarize n = count() by AppDisplayName"

@@ -1,8 +1,8 @@
 // The result grid: column names with their Kusto types, click-to-sort (aria-sort), dynamic
-// values expandable to indented JSON, and CSV export of the whole result.
+// values expandable to indented JSON, pages of PAGE rows, and CSV export of the whole result.
 import { h } from '../dom.js';
 
-const SHOWN = 2000; // rows drawn; sorting and CSV use all of them
+const PAGE = 1000; // rows drawn at a time; sorting and CSV use all of them
 const NUMERIC = new Set(['int', 'long', 'real', 'decimal']);
 
 function parseDynamic(v) {
@@ -90,10 +90,31 @@ export function resultGrid(table) {
     ),
   );
 
+  const pages = Math.max(1, Math.ceil(rows.length / PAGE));
+  let page = 0;
+  const count = h('p', { class: 'row-count', id: 'grid-rows', 'aria-live': 'polite' });
+  const prev = h('button', { type: 'button', id: 'grid-prev', onclick: () => turn(-1) }, 'Previous');
+  const next = h('button', { type: 'button', id: 'grid-next', onclick: () => turn(1) }, 'Next');
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Result pages', hidden: pages === 1 }, prev, next);
+
   function draw() {
+    const first = page * PAGE;
+    const shown = rows.slice(first, first + PAGE);
     body.replaceChildren(
-      ...rows.slice(0, SHOWN).map((r) => h('tr', {}, r.map((v, i) => valueCell(v, table.columns[i].type)))),
+      ...shown.map((r) => h('tr', {}, r.map((v, i) => valueCell(v, table.columns[i].type)))),
     );
+    const total = `${rows.length.toLocaleString('en-US')} row${rows.length === 1 ? '' : 's'}`;
+    count.textContent =
+      pages === 1
+        ? total
+        : `Rows ${(first + 1).toLocaleString('en-US')}\u2013${(first + shown.length).toLocaleString('en-US')} of ${total} (page ${page + 1} of ${pages})`;
+    prev.disabled = page === 0;
+    next.disabled = page === pages - 1;
+  }
+
+  function turn(step) {
+    page = Math.min(pages - 1, Math.max(0, page + step));
+    draw();
   }
 
   function sortBy(i) {
@@ -101,6 +122,7 @@ export function resultGrid(table) {
     sort.column = i;
     const cmp = compare(table.columns[i].type);
     rows.sort((a, b) => sort.dir * cmp(a[i], b[i]));
+    page = 0;
     heads.forEach((th, j) => th.setAttribute('aria-sort', j !== i ? 'none' : sort.dir > 0 ? 'ascending' : 'descending'));
     draw();
   }
@@ -109,7 +131,6 @@ export function resultGrid(table) {
   if (!rows.length) {
     body.append(h('tr', {}, h('td', { colspan: String(table.columns.length || 1), class: 'note' }, 'No results found for the time range and query.')));
   }
-  const more = rows.length > SHOWN ? ` (the first ${SHOWN} shown; export CSV for all)` : '';
   return h(
     'div',
     { class: 'grid-wrap' },
@@ -120,6 +141,6 @@ export function resultGrid(table) {
       h('thead', {}, h('tr', {}, heads)),
       body,
     ),
-    h('p', { class: 'row-count' }, `${rows.length} row${rows.length === 1 ? '' : 's'}${more}`),
+    h('div', { class: 'grid-foot' }, count, pager),
   );
 }
