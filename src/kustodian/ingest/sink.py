@@ -528,7 +528,7 @@ class Ingestor:
             inner.append(f"'{const}' AS \"{column}\"")
         inner += [f"{e} AS __empty{i}" for i, e in enumerate(empty)]
         ok = [
-            f"lower(\"__category\") = '{category}'",
+            f'lower("__category") = {_literal(category)}',
             f"({plan.data_time}) IS NOT NULL",
             "\"Id\" <> ''",
             *plan.fits,
