@@ -207,11 +207,16 @@ def _read_diagnostic(ing: Ingestor, path: Path, label: str, table: str | None) -
         line_no = 1
         for buf, cut in _blocks(f, head):
             if buf.find(b'"records"', 0, cut) >= 0:
-                block = bytes(buf[:cut])
-                for i, raw in enumerate(block.split(b"\n")):
+                # one line at a time (a block's worth of bodies as Python objects is not small)
+                start = count = 0
+                while start < cut:
+                    end = buf.find(b"\n", start, cut)
+                    end = cut if end < 0 else end
+                    raw = bytes(buf[start:end])
                     if raw.strip():
-                        _diagnostic_document(ing, raw, label, f"line {line_no + i}")
-                line_no += block.count(b"\n")
+                        _diagnostic_document(ing, raw, label, f"line {line_no + count}")
+                    count, start = count + 1, end + 1
+                line_no += count
             else:
                 view = memoryview(buf)[:cut]
                 line_no += ing.add_block(view, label, line_no, shape=DIAG, fmt="diagnostic")

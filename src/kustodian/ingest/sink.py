@@ -62,7 +62,7 @@ ROW_GROUP_ROWS = 122_880
 BATCH_ROWS = int(os.environ.get("KUSTODIAN_INGEST_BATCH_ROWS", str(2 * ROW_GROUP_ROWS)))
 # Records mapped per statement inside a transaction (bounds the memory of one step).
 CHUNK_ROWS = int(os.environ.get("KUSTODIAN_INGEST_CHUNK_ROWS", "32768"))
-CHUNK_BYTES = 64 << 20
+CHUNK_BYTES = 32 << 20
 # The first bytes of a file read whole (`add_file`) that type its new extension columns.
 SAMPLE_BYTES = 8 << 20
 
