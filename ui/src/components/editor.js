@@ -93,7 +93,11 @@ export function createEditor(container, { value = '', onRun, label = 'KQL query'
       editor.executeEdits('schema', [{ range: sel, text, forceMoveMarkers: true }]);
       editor.focus();
     },
-    format: () => editor.getAction('editor.action.formatDocument').run(),
+    async format() {
+      // the action does nothing while the language service's worker is still starting
+      await (await getKustoWorker())(model.uri);
+      await editor.getAction('editor.action.formatDocument').run();
+    },
     markers: () => monaco.editor.getModelMarkers({ resource: model.uri }),
     /** Underlines the server's diagnostic (1-based line and position), until the next edit. */
     markServerError(message, line, pos) {
