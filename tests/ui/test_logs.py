@@ -222,6 +222,15 @@ def test_the_time_range_applies_unless_the_query_sets_its_own(live_ui: LiveUi) -
     two_days = live_ui.ws.query(own).rows[0][0]
     assert two_days != counts["PT24H"]  # so the 24 hours were not sent as well
     assert int(grid_column(page, 0)[0]) == two_days
+    # only code counts: not a string or a comment that names TimeGenerated
+    for text, own_range in (
+        ('SigninLogs | where AppDisplayName != "TimeGenerated between(" | count', False),
+        ("SigninLogs // | where TimeGenerated > ago(1h)\n| count", False),
+        ('SigninLogs | where UserAgent != "http://x" and TimeGenerated > ago(1d) | count', True),
+        ("SigninLogs | where UserAgent != @'C:\\' and TimeGenerated > ago(1d) | count", True),
+    ):
+        run_query(page, text)
+        assert page.is_visible("#set-in-query") == own_range, text
 
 
 def test_a_custom_range_is_sent_as_a_start_end_timespan(live_ui: LiveUi) -> None:

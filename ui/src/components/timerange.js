@@ -13,10 +13,39 @@ export const PRESETS = [
 // a filter on TimeGenerated, or a time function, before any `render`
 const TIME_FILTER = /\b(where|filter)\b[^|]*\b(TimeGenerated\b|ago\s*\(|between\s*\()/i;
 
+/** The query without its comments and with its string literals emptied (KQL's quoted,
+ * verbatim and multi-line strings), so that only code is matched. */
+function codeOf(text) {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i += 1;
+    } else if (text.startsWith('```', i)) {
+      const end = text.indexOf('```', i + 3);
+      i = end < 0 ? text.length : end + 3;
+      out += '""';
+    } else if (c === '"' || c === "'") {
+      const verbatim = text[i - 1] === '@'; // @"C:\dir": backslashes are plain characters
+      i += 1;
+      while (i < text.length && text[i] !== c && text[i] !== '\n') {
+        if (!verbatim && text[i] === '\\') i += 1;
+        i += 1;
+      }
+      i += 1;
+      out += '""';
+    } else {
+      out += c;
+      i += 1;
+    }
+  }
+  return out;
+}
+
 /** Whether the query sets its own time range. */
 export function setInQuery(text) {
-  const code = text.replace(/\/\/.*$/gm, '');
-  return TIME_FILTER.test(code);
+  return TIME_FILTER.test(codeOf(text));
 }
 
 function localValue(date) {
