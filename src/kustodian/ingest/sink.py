@@ -69,6 +69,11 @@ SAMPLE_BYTES = 8 << 20
 DIAG = "diag"
 LA = "la"
 
+# Where an earlier copy of records timed $lo to $hi may be: their `_ItemId`s are looked for
+# among the rows within two days of them (a copy from another export may be timed a little
+# apart), which lets the zone maps skip the rest of the table.
+_NEAR = "TimeGenerated BETWEEN $lo - INTERVAL 2 DAY AND $hi + INTERVAL 2 DAY"
+
 
 @dataclass
 class IngestSummary:
@@ -151,12 +156,12 @@ class _Route:
     hashes: frozenset[int]
 
 
-def _keys(shape: str) -> str:
+def _keys(shape: str, *, tolerant: bool = True) -> str:
     """A record's key lists (top level and, for diagnostic records, `properties`); NULL when
-    the text is not JSON."""
-    return (
-        "TRY(json_keys(line, ['$', '$.properties']))" if shape == DIAG else "TRY(json_keys(line))"
-    )
+    the text is not JSON, or an error without `tolerant` (faster, for lines known to be JSON
+    or whose statement may fail)."""
+    keys = "json_keys(line, ['$', '$.properties'])" if shape == DIAG else "json_keys(line)"
+    return f"TRY({keys})" if tolerant else keys
 
 
 @dataclass
@@ -211,6 +216,12 @@ class _Plan:
     item_parts: str | None  # the natural key's text when the record has an Id (else NULL)
     billed: str  # _BilledSize
     route_ok: str  # with a route: the record takes it (key set seen, its category)
+
+    @property
+    def valid(self) -> list[str]:
+        """What an optimistic insert checks of every record besides its route: a time of its
+        own, and every value converting."""
+        return [f"({self.data_time}) IS NOT NULL", *self.fits]
 
     @classmethod
     def of(cls, mapping: Mapping, schema: TableSchema, shape: str, guard: _Route | None) -> _Plan:
@@ -433,7 +444,7 @@ class Ingestor:
         self.flush()  # the file's transaction is its own
         con = self.ws.con
         lines = _lines_of(real)
-        keys = "json_keys(line, ['$', '$.properties'])"
+        keys = _keys(DIAG, tolerant=False)
         try:
             groups = con.execute(
                 f"SELECT h, count(*) FROM (SELECT hash({keys}) AS h FROM {lines} "
@@ -518,20 +529,15 @@ class Ingestor:
                 node = child
             node.setdefault(col.path[-1], "VARCHAR")
             empty.append(f"coalesce(CAST({_file_value(col.path)} AS VARCHAR), '') = ''")
-        inner = [f'{_file_value(("category",))} AS "__category"']
-        for f in plan.mapping.fields:
-            value = _file_value(f.path)
-            inner.append(f'{_convert(value, f.ktype)} AS "{f.column}"')
-            if f in plan.checked:
-                inner.append(f'{value} AS "__v_{f.column}"')
-        for column, const in plan.mapping.constants.items():
-            inner.append(f"'{const}' AS \"{column}\"")
-        inner += [f"{e} AS __empty{i}" for i, e in enumerate(empty)]
+        inner = [
+            f'{_file_value(("category",))} AS "__category"',
+            *_columns(plan.mapping, plan.checked, _file_value),
+            *(f"{e} AS __empty{i}" for i, e in enumerate(empty)),
+        ]
         ok = [
             f'lower("__category") = {_literal(category)}',
-            f"({plan.data_time}) IS NOT NULL",
             "\"Id\" <> ''",
-            *plan.fits,
+            *plan.valid,
             *(f"__empty{i}" for i in range(len(empty))),
         ]
         out = self._outputs(plan)
@@ -600,32 +606,8 @@ class Ingestor:
         """
         if not len(data):
             return 0
-        raw = np.frombuffer(data, dtype=np.uint8)
-        ends = np.flatnonzero(raw == 10)
-        if len(ends) == 0 or ends[-1] != len(raw) - 1:
-            ends = np.append(ends, len(raw))
-        starts = np.concatenate(([0], ends[:-1] + 1))
-        lengths = ends - starts
-        keep = lengths > 0
-        for i in np.flatnonzero(keep & (lengths <= 2)):  # "\r" or " " alone is blank too
-            keep[i] = bool(bytes(data[starts[i] : ends[i]]).strip())
-        offsets = np.concatenate((starts, [len(raw)])).astype(np.int64)
-        lines = pa.LargeStringArray.from_buffers(
-            len(starts), pa.py_buffer(offsets), pa.py_buffer(data)
-        )
-        try:
-            lines.validate(full=True)
-        except pa.ArrowInvalid:  # not UTF-8: decode line by line, replacing bad bytes
-            lines = pa.array(
-                [
-                    bytes(data[a:b]).decode("utf-8", "replace")
-                    for a, b in zip(starts, ends, strict=True)
-                ],
-                pa.large_string(),
-            )
-        numbers = np.flatnonzero(keep) + first_line
-        kept = lines if keep.all() else lines.filter(pa.array(keep))
-        piece = _Piece(kept, source, numbers)
+        kept, kept_at, count = _split_lines(data)
+        piece = _Piece(kept, source, kept_at + first_line)
         key = (shape, table, fmt or shape)
         pieces = self._pieces.setdefault(key, [])
         pieces.append(piece)
@@ -634,7 +616,7 @@ class Ingestor:
             len(pieces) > 1 and sum(p.lines.nbytes for p in pieces) >= CHUNK_BYTES
         ):
             self._run(_cut(key, pieces, self._chunk_size()))
-        return len(starts)
+        return count
 
     def _chunk_size(self) -> int:
         """Records in the next chunk: at most `chunk_rows`, and no more than the open
@@ -656,7 +638,7 @@ class Ingestor:
 
     def _run(self, batch: _Batch) -> None:
         """Map one chunk inside the open transaction; commit when the transaction is full."""
-        arrow = pa.table({"n": pa.array(range(len(batch)), pa.int64()), "line": batch.lines})
+        arrow = _numbered(batch.lines)
         received = _received()
         con = _ChunkConnection(self.ws.con, arrow)
         self._begin()
@@ -845,9 +827,7 @@ class Ingestor:
         table = plan.table
         # Every record is inserted, those that fail a check with a NULL `_ItemId` (a WHERE would
         # be pushed down into the parse and repeat `json_transform` for each column it reads).
-        ok = f"{plan.route_ok} AND __parsed AND ({plan.data_time}) IS NOT NULL"
-        if plan.checked:
-            ok += " AND " + " AND ".join(plan.fits)
+        ok = " AND ".join([plan.route_ok, "__parsed", *plan.valid])
         out = self._outputs(plan)
         out["_ItemId"] = f"CASE WHEN {ok} THEN {plan.item_id} END"
         sql = (
@@ -940,7 +920,7 @@ class Ingestor:
             lo = hi = None
         existing = f'SELECT _ItemId FROM "{table}"'
         if lo is not None:  # the time window narrows the scan to the zones that can match
-            existing += " WHERE TimeGenerated BETWEEN $lo - INTERVAL 2 DAY AND $hi + INTERVAL 2 DAY"
+            existing += f" WHERE {_NEAR}"
         con.execute(
             f"DELETE FROM __keys WHERE bad <> '' OR _ItemId IN ({existing})",
             {"lo": lo, "hi": hi} if lo is not None else None,
@@ -1122,8 +1102,7 @@ def _all_new(
         return False
     again = first_row(
         con.execute(
-            f'SELECT count(*) FROM "{table}" WHERE TimeGenerated BETWEEN '
-            "$lo - INTERVAL 2 DAY AND $hi + INTERVAL 2 DAY "
+            f'SELECT count(*) FROM "{table}" WHERE {_NEAR} '
             f"AND _TimeReceived <> $received AND _ItemId IN (SELECT _ItemId {mine})",
             {"lo": lo, "hi": hi, "received": received},
         )
@@ -1159,16 +1138,47 @@ def _lines_of(path: str) -> str:
     )
 
 
+def _split_lines(data: bytes | bytearray | memoryview) -> tuple[pa.Array, np.ndarray, int]:
+    """A block's lines that are not blank, as Arrow strings referencing the block's memory
+    (decoded line by line, bad bytes replaced, when it is not UTF-8); their indexes among the
+    block's lines; and the number of lines, blank ones included."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    if len(ends) == 0 or ends[-1] != len(raw) - 1:
+        ends = np.append(ends, len(raw))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    lengths = ends - starts
+    keep = lengths > 0
+    for i in np.flatnonzero(keep & (lengths <= 2)):  # "\r" or " " alone is blank too
+        keep[i] = bool(bytes(data[starts[i] : ends[i]]).strip())
+    offsets = np.concatenate((starts, [len(raw)])).astype(np.int64)
+    lines = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data))
+    try:
+        lines.validate(full=True)
+    except pa.ArrowInvalid:  # not UTF-8: decode line by line, replacing bad bytes
+        lines = pa.array(
+            [
+                bytes(data[a:b]).decode("utf-8", "replace")
+                for a, b in zip(starts, ends, strict=True)
+            ],
+            pa.large_string(),
+        )
+    kept = lines if keep.all() else lines.filter(pa.array(keep))
+    return kept, np.flatnonzero(keep), len(starts)
+
+
+def _numbered(lines: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """Records as the chunk statements read them: `n` (0, 1, ...) and `line`."""
+    return pa.table({"n": pa.array(range(len(lines)), pa.int64()), "line": lines})
+
+
 def _head_lines(path: str, limit: int) -> pa.Table:
     """The first whole lines of a file, at most `limit` bytes of them, as `n` and `line`."""
     with open(path, "rb") as f:
         data = f.read(limit)
     if len(data) == limit:
         data = data[: data.rfind(b"\n") + 1] or data
-    lines = [x for x in data.decode("utf-8", "replace").split("\n") if x.strip()]
-    return pa.table(
-        {"n": pa.array(range(len(lines)), pa.int64()), "line": pa.array(lines, pa.large_string())}
-    )
+    return _numbered(_split_lines(data)[0] if data else pa.array([], pa.large_string()))
 
 
 def _folds(keys: frozenset[str]) -> bool:
@@ -1201,14 +1211,7 @@ def _converted(mapping: Mapping, where: str, raw: list[Field], checked_json: boo
     `raw` fields also keep their text as `__v_<column>`. Without `checked_json` (records not
     yet known to be JSON objects), text that is not JSON gives NULLs instead of an error, and
     `__parsed` says which records were JSON."""
-    inner = ["n", "line"]
-    for f in mapping.fields:
-        value = _value(f.path)
-        inner.append(f'{_convert(value, f.ktype)} AS "{f.column}"')
-        if f in raw:
-            inner.append(f'{value} AS "__v_{f.column}"')
-    for column, const in mapping.constants.items():
-        inner.append(f"'{const}' AS \"{column}\"")
+    inner = ["n", "line", *_columns(mapping, raw, _value)]
     if not mapping.fields:  # nothing to read from the records (json_transform needs a field)
         return f"(SELECT {', '.join(inner)} FROM __chunk WHERE {where})"
     structure = mapping.structure().replace("'", "''")
@@ -1220,6 +1223,21 @@ def _converted(mapping: Mapping, where: str, raw: list[Field], checked_json: boo
         f"(SELECT {', '.join(inner)} FROM (SELECT n, line, {parsed} AS s FROM __chunk "
         f"WHERE {where}))"
     )
+
+
+def _columns(
+    mapping: Mapping, raw: list[Field], value: Callable[[tuple[str, ...]], str]
+) -> list[str]:
+    """The mapping's columns, converted to their types from `value(path)`; `raw` fields also
+    keep their text as `__v_<column>`; then the constants."""
+    out = []
+    for f in mapping.fields:
+        text = value(f.path)
+        out.append(f'{_convert(text, f.ktype)} AS "{f.column}"')
+        if f in raw:
+            out.append(f'{text} AS "__v_{f.column}"')
+    out += [f"'{const}' AS \"{column}\"" for column, const in mapping.constants.items()]
+    return out
 
 
 def _value(path: tuple[str, ...]) -> str:
