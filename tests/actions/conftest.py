@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 import ssl
 import threading
 import time
@@ -22,6 +21,7 @@ import pytest
 from kustodian import Workspace
 from kustodian.actions import parse_document
 from kustodian.actions.store import save_group
+from tests.net import free_port
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -125,12 +125,6 @@ def http_receiver() -> Iterator[Receiver]:
 
 
 # -- SMTP ----------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

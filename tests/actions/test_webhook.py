@@ -175,7 +175,7 @@ def test_timeout_is_retried(ws: Workspace, http_receiver: Receiver, clock: FakeC
 
 
 def test_connection_refused_is_retried_then_paused(ws: Workspace, clock: FakeClock) -> None:
-    from tests.actions.conftest import free_port
+    from tests.net import free_port
 
     hook_group(ws, f"http://127.0.0.1:{free_port()}/nothing-listens")
     [d] = dispatch(ws, ["oncall"], payload(), clock=clock, sleep=clock.sleep)

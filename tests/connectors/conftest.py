@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.net import free_port
+
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient
 
@@ -62,13 +64,6 @@ class Azurite:
             svc.delete_container(c.name)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason}; CI must run the storage connector's tests against Azurite")
@@ -87,7 +82,7 @@ def azurite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite
     except ImportError:
         _unavailable("azure-storage-blob is not installed")
     data = tmp_path_factory.mktemp("azurite")
-    port = _free_port()
+    port = free_port()
     log = open(data / "azurite.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from kustodian.server import ServerSettings, create_app, tokens
 from kustodian.server.tokens import Role
 from kustodian.workspace.workspace import Workspace
 from tests.ingest.records import audit, signin
+from tests.net import free_port
 
 MAX_ROWS = 5  # the test server's row cap, so that a PartialError is cheap to provoke
 
@@ -54,13 +54,6 @@ class Live:
     @property
     def endpoint(self) -> str:
         return f"{self.url}/v1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class ServerThread:

@@ -30,8 +30,7 @@ from kustodian.alerts.detections import enable
 from kustodian.ingest import ingest_records
 from kustodian.server import handoff, tokens
 from kustodian.simulate import DEFAULT_END, Simulation
-
-from .conftest import free_port
+from tests.net import free_port
 
 WAIT = 60.0
 NOW = "2024-05-01T00:00:00Z"

@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kustodian.workspace.workspace import Workspace
-from tests.server.conftest import ApiKey, free_port, make_workspace
+from tests.net import free_port
+from tests.server.conftest import ApiKey, make_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,8 @@ from kustodian.actions.email import SmtpSettings, set_smtp
 from kustodian.actions.store import delete_group
 from kustodian.alerts import delete_rule, get_alert, get_rule
 from kustodian.ingest import ingest_rows
-from tests.actions.conftest import Mailbox, free_port, start_smtp
+from tests.actions.conftest import Mailbox, start_smtp
+from tests.net import free_port
 from tests.ui.conftest import LiveUi, axe_violations, run_query, screenshot
 
 BREAK_GLASS = (
