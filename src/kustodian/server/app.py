@@ -672,7 +672,7 @@ class Notifications(threading.Thread):
     def submit(self, action_groups: list[str], payload: dict[str, Any]) -> None:
         """A `notify` for `evaluate`: queue the notification and return."""
         with self._start_lock:
-            if not self.is_alive() and self.ident is None:
+            if self.ident is None:  # never started
                 self.start()
         self._queue.put((action_groups, payload))
 

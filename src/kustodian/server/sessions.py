@@ -102,7 +102,7 @@ class Sessions:
             session = self.by_hash.get(key) or self._stored(key)
             if session is None:
                 raise SessionError("unknown session")
-            if now >= session.expires or now - session.last_seen >= self.idle:
+            if self._over(session, now):
                 self._forget(key)
                 raise SessionError("session expired")
             session.last_seen = now
@@ -117,6 +117,10 @@ class Sessions:
     def close(self, cookie: str) -> None:
         with self.guard:
             self._forget(_hash(cookie))
+
+    def _over(self, session: Session, now: float) -> bool:
+        """Whether the session has ended: past its end, or idle too long."""
+        return now >= session.expires or now - session.last_seen >= self.idle
 
     def _stored(self, key: str) -> Session | None:
         """A session opened before this server started (None when there is none)."""
@@ -140,9 +144,7 @@ class Sessions:
             self.ws.write("DELETE FROM _kustodian.ui_sessions WHERE cookie_hash = ?", [key])
 
     def _sweep(self, now: float) -> None:
-        gone = [
-            k for k, s in self.by_hash.items() if now >= s.expires or now - s.last_seen >= self.idle
-        ]
+        gone = [k for k, s in self.by_hash.items() if self._over(s, now)]
         for k in gone:
             del self.by_hash[k]
         if self.ws is not None:
